@@ -1,0 +1,29 @@
+// `npm test`: build, make sure PostgreSQL is there for the store-engine tests, run every test.
+import { spawnSync, execFileSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const run = (cmd, args, opts = {}) => {
+  const r = spawnSync(cmd, args, { stdio: 'inherit', cwd: root, ...opts });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+};
+
+run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json']);
+
+if (!process.env.MIMIC_TEST_PG) {
+  process.env.MIMIC_TEST_PG = execFileSync('bash', [join(root, 'scripts/pg-setup.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop();
+}
+
+function collect(dir) {
+  const out = [];
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...collect(p));
+    else if (name.endsWith('.test.js')) out.push(p);
+  }
+  return out;
+}
+const filter = process.argv.slice(2);
+const files = collect(join(root, 'dist/test')).filter((f) => filter.length === 0 || filter.some((x) => f.includes(x))).sort();
+run(process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=300000', ...files]);

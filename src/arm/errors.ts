@@ -1,0 +1,29 @@
+// Resource Manager errors: `{"error":{"code","message","target"?,"details"?}}` with Azure's codes.
+import type { ServerResponse } from 'node:http';
+import { sendJson } from '../server/http.js';
+
+export class ArmError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly target?: string,
+    readonly headers?: Record<string, string>,
+  ) {
+    super(message);
+    this.name = 'ArmError';
+  }
+}
+
+export function sendArmError(res: ServerResponse, err: ArmError): void {
+  const error: Record<string, unknown> = { code: err.code, message: err.message };
+  if (err.target) error.target = err.target;
+  sendJson(res, err.status, { error }, { 'x-ms-failure-cause': 'gateway', ...err.headers });
+}
+
+export const notFound = (type: string, name: string, rg?: string) =>
+  new ArmError(404, 'ResourceNotFound', `The Resource '${type}/${name}'${rg ? ` under resource group '${rg}'` : ''} was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`);
+
+export const resourceGroupNotFound = (rg: string) => new ArmError(404, 'ResourceGroupNotFound', `Resource group '${rg}' could not be found.`);
+
+export const invalidContent = (message: string) => new ArmError(400, 'InvalidRequestContent', message);

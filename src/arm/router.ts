@@ -1,0 +1,220 @@
+// HTTP surface of the Resource Manager: parses paths and api-versions, authenticates, reads
+// JSON bodies, and maps ArmService results to Azure's status codes and shapes.
+import type { ServerResponse } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { BodyTooLargeError, sendEmpty, sendJson, segments, type Request } from '../server/http.js';
+import type { Directory } from '../directory/directory.js';
+import type { TokenService } from '../sts/tokens.js';
+import { ArmError, sendArmError } from './errors.js';
+import { authenticateArm } from './auth.js';
+import type { ArmService } from './service.js';
+import { API_VERSION_PATTERN, lookupType } from './providers.js';
+import type { Caller } from './model.js';
+import type { ResourceId } from './ids.js';
+
+export const MAX_ARM_BODY = 4 * 1024 * 1024;
+
+/** Handles `{scope}/providers/{namespace}/...` for extension namespaces such as Microsoft.Authorization. */
+export interface ExtensionContext {
+  req: Request;
+  res: ServerResponse;
+  caller: Caller;
+  /** The scope before `/providers/{namespace}`, as sent ('/' for the tenant root). */
+  scope: string;
+  /** Segments after the namespace. */
+  rest: string[];
+  apiVersion: string;
+  body(): Promise<Record<string, unknown>>;
+}
+export type ExtensionHandler = (ctx: ExtensionContext) => Promise<void>;
+
+export class ArmRouter {
+  private readonly extensions = new Map<string, ExtensionHandler>();
+
+  constructor(
+    private readonly arm: ArmService,
+    private readonly tokens: TokenService,
+    private readonly directory: Directory,
+  ) {}
+
+  registerExtension(namespace: string, handler: ExtensionHandler): void {
+    this.extensions.set(namespace.toLowerCase(), handler);
+  }
+
+  /** True for the paths this router serves. */
+  owns(path: string): boolean {
+    const first = path.split('/', 2)[1]?.toLowerCase();
+    return first === 'subscriptions' || first === 'tenants' || first === 'providers';
+  }
+
+  async handle(req: Request, res: ServerResponse): Promise<void> {
+    try {
+      await this.route(req, res);
+    } catch (err) {
+      if (err instanceof ArmError) return sendArmError(res, err);
+      throw err;
+    }
+  }
+
+  private async route(req: Request, res: ServerResponse): Promise<void> {
+    const caller = authenticateArm(req, this.tokens, this.directory);
+    const apiVersion = requireApiVersion(req);
+    const segs = segments(req.path);
+    const lower = segs.map((s) => s.toLowerCase());
+
+    const ext = lower.findIndex((s, i) => s === 'providers' && i + 1 < lower.length && this.extensions.has(lower[i + 1]!));
+    if (ext >= 0) {
+      const handler = this.extensions.get(lower[ext + 1]!)!;
+      const scope = '/' + segs.slice(0, ext).join('/');
+      return handler({ req, res, caller, scope, rest: segs.slice(ext + 2), apiVersion, body: () => readJson(req) });
+    }
+
+    if (lower[0] === 'tenants' && segs.length === 1) {
+      return sendJson(res, 200, { value: [{ id: `/tenants/${this.arm.tenant.tenantId}`, tenantId: this.arm.tenant.tenantId, tenantCategory: 'Home', displayName: 'Mimic', defaultDomain: 'mimic.local' }] });
+    }
+    if (lower[0] !== 'subscriptions') throw noRoute(req);
+    if (segs.length === 1) return sendJson(res, 200, { value: [this.arm.subscriptionView()] });
+    const sub = segs[1]!;
+    this.arm.requireSubscription(sub);
+    if (segs.length === 2) return sendJson(res, 200, this.arm.subscriptionView());
+
+    if (lower[2] === 'operationresults' && segs.length === 4) {
+      // Deletions complete before the 202 is sent; the poll just confirms it.
+      return sendEmpty(res, 200);
+    }
+    if (lower[2] === 'resources' && segs.length === 3) {
+      return sendJson(res, 200, { value: await this.arm.listResources(caller, { subscriptionId: sub }) });
+    }
+    if (lower[2] === 'providers') {
+      // /subscriptions/{s}/providers/{ns}/{type}: list a type across the subscription.
+      if (segs.length >= 5 && segs.length % 2 === 1) {
+        const type = checkType(segs[3]!, segs.slice(4), apiVersion);
+        return sendJson(res, 200, { value: await this.arm.listResources(caller, { subscriptionId: sub, type }) });
+      }
+      throw noRoute(req);
+    }
+    if (lower[2] !== 'resourcegroups') throw noRoute(req);
+    if (segs.length === 3) {
+      if (req.method !== 'GET') throw methodNotAllowed(req);
+      return sendJson(res, 200, { value: await this.arm.listResourceGroups(caller, sub) });
+    }
+    const rg = segs[3]!;
+    if (segs.length === 4) return this.resourceGroup(req, res, caller, sub, rg);
+    if (lower[4] === 'resources' && segs.length === 5) {
+      return sendJson(res, 200, { value: await this.arm.listResources(caller, { subscriptionId: sub, resourceGroup: rg }) });
+    }
+    if (lower[4] !== 'providers' || segs.length < 7) throw noRoute(req);
+    const namespace = segs[5]!;
+    const rest = segs.slice(6);
+    if (rest.length % 2 === 1) {
+      // A list: of a top-level type in the group, or of a child type under its parent.
+      const types = rest.filter((_, i) => i % 2 === 0);
+      const type = checkType(namespace, types, apiVersion);
+      if (req.method !== 'GET') throw methodNotAllowed(req);
+      const parentId = rest.length > 1 ? `/subscriptions/${sub}/resourceGroups/${rg}/providers/${namespace}/${rest.slice(0, -1).join('/')}` : undefined;
+      if (parentId) await this.arm.findResource(parentId).then((p) => { if (!p) throw new ArmError(404, 'ParentResourceNotFound', `The parent resource '${parentId}' could not be found.`); });
+      return sendJson(res, 200, { value: await this.arm.listResources(caller, { subscriptionId: sub, resourceGroup: rg, type, parentId }) });
+    }
+    const types = rest.filter((_, i) => i % 2 === 0);
+    const names = rest.filter((_, i) => i % 2 === 1);
+    const canonicalType = checkType(namespace, types, apiVersion);
+    const [ns, ...typeSegs] = canonicalType.split('/');
+    const r: ResourceId = { subscriptionId: sub, resourceGroup: rg, namespace: ns!, types: typeSegs, names };
+    return this.resource(req, res, caller, r);
+  }
+
+  private async resourceGroup(req: Request, res: ServerResponse, caller: Caller, sub: string, rg: string): Promise<void> {
+    switch (req.method) {
+      case 'GET':
+        return sendJson(res, 200, await this.arm.getResourceGroup(caller, sub, rg));
+      case 'HEAD':
+        return sendEmpty(res, (await this.arm.resourceGroupExists(sub, rg)) ? 204 : 404);
+      case 'PUT': {
+        const result = await this.arm.putResourceGroup(caller, sub, rg, await readJson(req));
+        return sendJson(res, result.status, result.body);
+      }
+      case 'PATCH':
+        return sendJson(res, 200, await this.arm.patchResourceGroup(caller, sub, rg, await readJson(req)));
+      case 'DELETE': {
+        if (!(await this.arm.deleteResourceGroup(caller, sub, rg))) throw new ArmError(404, 'ResourceGroupNotFound', `Resource group '${rg}' could not be found.`);
+        const location = `https://${req.header('host') ?? 'localhost'}/subscriptions/${sub}/operationresults/${randomUUID()}?api-version=${encodeURIComponent(req.query.get('api-version') ?? '')}`;
+        return sendEmpty(res, 202, { location, 'retry-after': '0' });
+      }
+      default:
+        throw methodNotAllowed(req);
+    }
+  }
+
+  private async resource(req: Request, res: ServerResponse, caller: Caller, r: ResourceId): Promise<void> {
+    switch (req.method) {
+      case 'GET':
+        return sendJson(res, 200, await this.arm.getResource(caller, r));
+      case 'PUT':
+      case 'PATCH': {
+        const result = await this.arm.putResource(caller, r, await readJson(req), req.method === 'PUT' ? 'put' : 'patch');
+        return sendJson(res, req.method === 'PUT' ? result.status : 200, result.body);
+      }
+      case 'DELETE':
+        return sendEmpty(res, (await this.arm.deleteResource(caller, r)) ? 200 : 204);
+      default:
+        throw methodNotAllowed(req);
+    }
+  }
+}
+
+function requireApiVersion(req: Request): string {
+  const v = req.query.get('api-version');
+  if (!v) throw new ArmError(400, 'MissingApiVersionParameter', "The api-version query parameter (?api-version=) is required for all requests.");
+  if (!API_VERSION_PATTERN.test(v)) {
+    throw new ArmError(400, 'InvalidApiVersionParameter', `The api-version '${v}' is invalid. The supported versions are dates such as '2024-11-30' or '2025-04-01', optionally with a '-preview' suffix.`);
+  }
+  return v;
+}
+
+/** Resolves a namespace and type path against the provider catalog, with Azure's errors. */
+function checkType(namespace: string, types: string[], apiVersion: string): string {
+  const found = lookupType(namespace, types);
+  if (!found.namespace) {
+    throw new ArmError(400, 'InvalidResourceNamespace', `The resource namespace '${namespace}' is invalid.`);
+  }
+  if (!found.type) {
+    throw new ArmError(400, 'InvalidResourceType', `The resource type '${types.join('/')}' could not be found in the namespace '${found.namespace}' for api version '${apiVersion}'.`);
+  }
+  if (found.versions && !found.versions.includes(apiVersion)) {
+    throw new ArmError(400, 'NoRegisteredProviderFound', `No registered resource provider found for location 'global' and API version '${apiVersion}' for type '${found.type}'. The supported api-versions are '${found.versions.join(', ')}'.`);
+  }
+  return `${found.namespace}/${found.type}`;
+}
+
+async function readJson(req: Request): Promise<Record<string, unknown>> {
+  let raw: Buffer;
+  try {
+    raw = await req.body(MAX_ARM_BODY);
+  } catch (err) {
+    if (err instanceof BodyTooLargeError) throw new ArmError(413, 'RequestEntityTooLarge', `The request content size exceeds the maximum size of ${MAX_ARM_BODY} bytes.`);
+    throw err;
+  }
+  if (raw.length === 0) throw new ArmError(400, 'InvalidRequestContent', 'The request content was invalid and could not be deserialized: the body is empty.');
+  const contentType = (req.header('content-type') ?? '').toLowerCase();
+  if (contentType && !contentType.startsWith('application/json') && !contentType.includes('+json')) {
+    throw new ArmError(415, 'UnsupportedMediaType', `The content media type '${contentType}' is not supported. Only 'application/json' is supported.`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(raw.toString('utf8'));
+  } catch (err) {
+    throw new ArmError(400, 'InvalidRequestContent', `The request content was invalid and could not be deserialized: '${(err as Error).message}'.`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ArmError(400, 'InvalidRequestContent', 'The request content was invalid and could not be deserialized: a JSON object is expected.');
+  }
+  return value as Record<string, unknown>;
+}
+
+function noRoute(req: Request): ArmError {
+  return new ArmError(404, 'InvalidResourceType', `The resource path '${req.path}' is not a valid Resource Manager path.`);
+}
+
+function methodNotAllowed(req: Request): ArmError {
+  return new ArmError(405, 'MethodNotAllowed', `The HTTP method '${req.method}' is not supported for '${req.path}'.`);
+}

@@ -1,0 +1,306 @@
+// The Resource Manager's operations on resource groups and resources, independent of HTTP.
+// Every write commits the resource and the directory changes it implies in one store batch.
+import type { Op, Store } from '../store/types.js';
+import type { TenantInfo } from '../directory/types.js';
+import { ArmError, notFound, resourceGroupNotFound, invalidContent } from './errors.js';
+import { formatResourceId, fullType, keyOf, resourceGroupId, type ResourceId } from './ids.js';
+import { hostTypeOf } from './hostTypes.js';
+import { identityView, removeSystem, resolveIdentity } from './identity.js';
+import { RESOURCES, RESOURCE_GROUPS, type Caller, type StoredResource, type StoredResourceGroup, type SystemData } from './model.js';
+import { validateResourceGroupName, validateResourceName } from './names.js';
+import type { ResourceTypeRegistry } from './resourceTypes.js';
+
+/** Decides whether a caller may perform an action at a scope; throws ArmError 403 when not. */
+export interface Authorizer {
+  check(caller: Caller, action: string, scope: string): void;
+}
+
+export const allowAll: Authorizer = { check() {} };
+
+export interface WriteResult<T> {
+  status: 200 | 201;
+  body: T;
+}
+
+const TOP_LEVEL_FIELDS = ['location', 'tags', 'kind', 'sku', 'plan', 'zones', 'managedBy', 'properties'] as const;
+
+export class ArmService {
+  authorizer: Authorizer = allowAll;
+
+  constructor(
+    private readonly store: Store,
+    readonly tenant: TenantInfo,
+    private readonly types: ResourceTypeRegistry,
+  ) {}
+
+  // ---- subscriptions -------------------------------------------------------------------
+
+  subscriptionView(): Record<string, unknown> {
+    const t = this.tenant;
+    return {
+      id: `/subscriptions/${t.subscriptionId}`,
+      authorizationSource: 'RoleBased',
+      managedByTenants: [],
+      subscriptionId: t.subscriptionId,
+      tenantId: t.tenantId,
+      displayName: t.subscriptionName,
+      state: 'Enabled',
+      subscriptionPolicies: { locationPlacementId: 'Public_2014-09-01', quotaId: 'PayAsYouGo_2014-09-01', spendingLimit: 'Off' },
+    };
+  }
+
+  requireSubscription(subscriptionId: string): void {
+    if (subscriptionId.toLowerCase() !== this.tenant.subscriptionId) {
+      throw new ArmError(404, 'SubscriptionNotFound', `The subscription '${subscriptionId}' could not be found.`);
+    }
+  }
+
+  // ---- resource groups -----------------------------------------------------------------
+
+  async getResourceGroup(caller: Caller, sub: string, rg: string): Promise<StoredResourceGroup> {
+    this.requireSubscription(sub);
+    const id = resourceGroupId(this.tenant.subscriptionId, rg);
+    this.authorizer.check(caller, 'Microsoft.Resources/subscriptions/resourceGroups/read', id);
+    const e = await this.store.get<StoredResourceGroup>(RESOURCE_GROUPS, keyOf(id));
+    if (!e) throw resourceGroupNotFound(rg);
+    return e.value;
+  }
+
+  async resourceGroupExists(sub: string, rg: string): Promise<StoredResourceGroup | undefined> {
+    this.requireSubscription(sub);
+    return (await this.store.get<StoredResourceGroup>(RESOURCE_GROUPS, keyOf(resourceGroupId(this.tenant.subscriptionId, rg))))?.value;
+  }
+
+  async putResourceGroup(caller: Caller, sub: string, rg: string, body: Record<string, unknown>): Promise<WriteResult<StoredResourceGroup>> {
+    this.requireSubscription(sub);
+    validateResourceGroupName(rg);
+    const previous = await this.resourceGroupExists(sub, rg);
+    const id = previous?.id ?? resourceGroupId(this.tenant.subscriptionId, rg);
+    this.authorizer.check(caller, 'Microsoft.Resources/subscriptions/resourceGroups/write', id);
+    const location = body.location;
+    if (typeof location !== 'string' || location.length === 0) throw new ArmError(400, 'LocationRequired', 'The location property is required for this definition.');
+    if (previous && normalizeLocation(previous.location) !== normalizeLocation(location)) {
+      throw new ArmError(409, 'InvalidResourceGroupLocation', `Invalid resource group location '${location}'. The Resource group already exists in location '${previous.location}'.`);
+    }
+    const group: StoredResourceGroup = {
+      id,
+      name: previous?.name ?? rg,
+      type: 'Microsoft.Resources/resourceGroups',
+      location: normalizeLocation(location),
+      tags: checkTags(body.tags) ?? {},
+      ...(typeof body.managedBy === 'string' ? { managedBy: body.managedBy } : {}),
+      properties: { provisioningState: 'Succeeded' },
+    };
+    await this.store.put(RESOURCE_GROUPS, keyOf(id), group);
+    return { status: previous ? 200 : 201, body: group };
+  }
+
+  async patchResourceGroup(caller: Caller, sub: string, rg: string, body: Record<string, unknown>): Promise<StoredResourceGroup> {
+    const previous = await this.getResourceGroup(caller, sub, rg);
+    this.authorizer.check(caller, 'Microsoft.Resources/subscriptions/resourceGroups/write', previous.id);
+    const tags = checkTags(body.tags);
+    const group: StoredResourceGroup = { ...previous, ...(tags ? { tags } : {}), ...(typeof body.managedBy === 'string' ? { managedBy: body.managedBy } : {}) };
+    await this.store.put(RESOURCE_GROUPS, keyOf(group.id), group);
+    return group;
+  }
+
+  async listResourceGroups(caller: Caller, sub: string): Promise<StoredResourceGroup[]> {
+    this.requireSubscription(sub);
+    this.authorizer.check(caller, 'Microsoft.Resources/subscriptions/resourceGroups/read', `/subscriptions/${this.tenant.subscriptionId}`);
+    return (await this.store.list<StoredResourceGroup>(RESOURCE_GROUPS, { prefix: `/subscriptions/${this.tenant.subscriptionId}/resourcegroups/` })).map((e) => e.value);
+  }
+
+  /** Deletes the group and everything in it, including the system-assigned identities of its resources. */
+  async deleteResourceGroup(caller: Caller, sub: string, rg: string): Promise<boolean> {
+    const group = await this.resourceGroupExists(sub, rg);
+    if (!group) return false;
+    this.authorizer.check(caller, 'Microsoft.Resources/subscriptions/resourceGroups/delete', group.id);
+    const key = keyOf(group.id);
+    const inside = await this.store.list<StoredResource>(RESOURCES, { prefix: key + '/' });
+    const ops: Op[] = [];
+    for (const e of inside) ops.push(...(await this.deletionOps(e.key, e.value)));
+    ops.push({ op: 'delete', kind: RESOURCE_GROUPS, key });
+    await this.store.apply(ops);
+    return true;
+  }
+
+  // ---- resources -----------------------------------------------------------------------
+
+  private async requireGroup(r: ResourceId): Promise<StoredResourceGroup> {
+    const group = await this.resourceGroupExists(r.subscriptionId, r.resourceGroup);
+    if (!group) throw resourceGroupNotFound(r.resourceGroup);
+    return group;
+  }
+
+  /** The id with the resource group's stored spelling and the catalog's spelling of the type. */
+  private canonicalId(r: ResourceId, group: StoredResourceGroup, parent?: StoredResource): string {
+    if (parent && r.types.length > 1) return `${parent.id}/${r.types[r.types.length - 1]}/${r.names[r.names.length - 1]}`;
+    return formatResourceId({ ...r, subscriptionId: this.tenant.subscriptionId, resourceGroup: group.name });
+  }
+
+  async getResource(caller: Caller, r: ResourceId): Promise<Record<string, unknown>> {
+    this.requireSubscription(r.subscriptionId);
+    const id = formatResourceId(r);
+    this.authorizer.check(caller, `${fullType(r)}/read`, id);
+    const doc = await this.readResource(r);
+    return this.view(doc);
+  }
+
+  async readResource(r: ResourceId): Promise<StoredResource> {
+    const e = await this.store.get<StoredResource>(RESOURCES, keyOf(formatResourceId(r)));
+    if (!e) {
+      await this.requireGroup(r);
+      throw notFound(fullType(r), r.names.join('/'), r.resourceGroup);
+    }
+    return e.value;
+  }
+
+  async findResource(id: string): Promise<StoredResource | undefined> {
+    return (await this.store.get<StoredResource>(RESOURCES, keyOf(id)))?.value;
+  }
+
+  view(doc: StoredResource): Record<string, unknown> {
+    const hooks = this.types.get(doc.type);
+    if (hooks?.view) return hooks.view(doc);
+    const { identity, ...rest } = doc;
+    const v: Record<string, unknown> = { ...rest };
+    const iv = identityView(identity);
+    if (iv) v.identity = iv;
+    return v;
+  }
+
+  async putResource(caller: Caller, r: ResourceId, body: Record<string, unknown>, mode: 'put' | 'patch'): Promise<WriteResult<Record<string, unknown>>> {
+    this.requireSubscription(r.subscriptionId);
+    const type = fullType(r);
+    const typeLower = type.toLowerCase();
+    const group = await this.requireGroup(r);
+    const key = keyOf(formatResourceId(r));
+    const previous = (await this.store.get<StoredResource>(RESOURCES, key))?.value;
+    if (mode === 'patch' && !previous) throw notFound(type, r.names.join('/'), r.resourceGroup);
+    let parent: StoredResource | undefined;
+    if (r.types.length > 1) {
+      const parentKey = key.slice(0, key.lastIndexOf('/', key.lastIndexOf('/') - 1));
+      parent = (await this.store.get<StoredResource>(RESOURCES, parentKey))?.value;
+      if (!parent) throw new ArmError(404, 'ParentResourceNotFound', `Failed to perform 'write' on resource(s) of type '${type}', because the parent resource '${formatResourceId({ ...r, types: r.types.slice(0, -1), names: r.names.slice(0, -1) })}' could not be found.`);
+    }
+    const id = previous?.id ?? this.canonicalId(r, group, parent);
+    this.authorizer.check(caller, `${type}/write`, id);
+    const hooks = this.types.get(typeLower);
+    const name = r.names[r.names.length - 1]!;
+    if (!previous) {
+      if (hooks?.validateName) hooks.validateName(name);
+      else validateResourceName(typeLower, name);
+    }
+
+    const doc: StoredResource = { id, name: previous?.name ?? name, type, systemData: this.systemData(caller, previous?.systemData) };
+    const base: Record<string, unknown> = mode === 'patch' ? { ...previous } : {};
+    for (const f of TOP_LEVEL_FIELDS) {
+      if (body[f] !== undefined) base[f] = body[f];
+    }
+    if (base.tags !== undefined) checkTags(base.tags);
+    if (base.properties !== undefined && (typeof base.properties !== 'object' || base.properties === null || Array.isArray(base.properties))) {
+      throw invalidContent("The property 'properties' must be a JSON object.");
+    }
+    for (const f of TOP_LEVEL_FIELDS) if (base[f] !== undefined) (doc as unknown as Record<string, unknown>)[f] = base[f];
+    if (typeof doc.location === 'string') doc.location = normalizeLocation(doc.location);
+    // Tracked top-level resources need a location; child resources inherit their parent's.
+    if (r.types.length === 1 && !doc.location) throw new ArmError(400, 'LocationRequired', 'The location property is required for this definition.');
+
+    const identity = await resolveIdentity(
+      {
+        resourceId: id,
+        resourceName: doc.name,
+        tenantId: this.tenant.tenantId,
+        host: hostTypeOf(type, doc.kind),
+        lookupUserAssigned: (uaiId) => this.findResource(uaiId),
+      },
+      previous?.identity,
+      body.identity,
+      mode,
+    );
+    if (identity.identity) doc.identity = identity.identity;
+    const ops: Op[] = [...identity.ops];
+    if (hooks?.beforeWrite) ops.push(...(await hooks.beforeWrite(doc, { caller, tenantId: this.tenant.tenantId, previous, mode, body })));
+    ops.push({ op: 'put', kind: RESOURCES, key, value: doc });
+    await this.store.apply(ops);
+    return { status: previous ? 200 : 201, body: this.view(doc) };
+  }
+
+  async deleteResource(caller: Caller, r: ResourceId): Promise<boolean> {
+    this.requireSubscription(r.subscriptionId);
+    await this.requireGroup(r);
+    const key = keyOf(formatResourceId(r));
+    const doc = (await this.store.get<StoredResource>(RESOURCES, key))?.value;
+    if (!doc) return false;
+    this.authorizer.check(caller, `${fullType(r)}/delete`, doc.id);
+    const ops: Op[] = [];
+    for (const child of await this.store.list<StoredResource>(RESOURCES, { prefix: key + '/' })) ops.push(...(await this.deletionOps(child.key, child.value)));
+    ops.push(...(await this.deletionOps(key, doc)));
+    await this.store.apply(ops);
+    return true;
+  }
+
+  private async deletionOps(key: string, doc: StoredResource): Promise<Op[]> {
+    const hooks = this.types.get(doc.type);
+    return [...removeSystem(doc.identity), ...((await hooks?.beforeDelete?.(doc)) ?? []), { op: 'delete', kind: RESOURCES, key }];
+  }
+
+  /**
+   * Lists resources in a subscription or resource group, optionally of one type (for child
+   * types, under one parent). Only resources the caller may read are returned.
+   */
+  async listResources(caller: Caller, opts: { subscriptionId: string; resourceGroup?: string; type?: string; parentId?: string }): Promise<Record<string, unknown>[]> {
+    this.requireSubscription(opts.subscriptionId);
+    let scope = `/subscriptions/${this.tenant.subscriptionId}`;
+    if (opts.resourceGroup) scope = (await this.requireGroup({ subscriptionId: opts.subscriptionId, resourceGroup: opts.resourceGroup, namespace: '', types: [], names: [] })).id;
+    const prefix = keyOf(opts.parentId ?? scope) + '/';
+    const typeLower = opts.type?.toLowerCase();
+    const out: Record<string, unknown>[] = [];
+    for (const e of await this.store.list<StoredResource>(RESOURCES, { prefix })) {
+      if (typeLower ? e.value.type.toLowerCase() !== typeLower : e.value.type.split('/').length !== 2) continue;
+      if (opts.parentId && e.key.slice(prefix.length).split('/').length !== 2) continue;
+      if (!this.canRead(caller, e.value)) continue;
+      out.push(this.view(e.value));
+    }
+    return out;
+  }
+
+  private canRead(caller: Caller, doc: StoredResource): boolean {
+    try {
+      this.authorizer.check(caller, `${doc.type}/read`, doc.id);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private systemData(caller: Caller, previous?: SystemData): SystemData {
+    const now = new Date().toISOString();
+    const byType = caller.type === 'ManagedIdentity' ? 'ManagedIdentity' : 'Application';
+    return {
+      createdBy: previous?.createdBy ?? caller.appId,
+      createdByType: previous?.createdByType ?? byType,
+      createdAt: previous?.createdAt ?? now,
+      lastModifiedBy: caller.appId,
+      lastModifiedByType: byType,
+      lastModifiedAt: now,
+    };
+  }
+}
+
+/** Azure stores locations lower-case without spaces ("East US" -> "eastus"). */
+export function normalizeLocation(location: string): string {
+  return location.toLowerCase().replace(/\s+/g, '');
+}
+
+function checkTags(tags: unknown): Record<string, string> | undefined {
+  if (tags === undefined || tags === null) return undefined;
+  if (typeof tags !== 'object' || Array.isArray(tags)) throw invalidContent("The property 'tags' must be an object of string values.");
+  const entries = Object.entries(tags as Record<string, unknown>);
+  if (entries.length > 50) throw new ArmError(400, 'InvalidTag', 'A resource can have at most 50 tags.');
+  for (const [k, v] of entries) {
+    if (typeof v !== 'string') throw invalidContent(`The tag '${k}' must have a string value.`);
+    if (k.length > 512 || v.length > 256) throw new ArmError(400, 'InvalidTagNameLength', `The tag '${k}' is too long: names are at most 512 characters and values at most 256.`);
+  }
+  return tags as Record<string, string>;
+}

@@ -1,0 +1,124 @@
+// Composition root: opens the store, brings up the directory, keys, token service and
+// Resource Manager, and serves them on one HTTPS origin. Wiring only: no domain logic here.
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { openStore } from '../store/index.js';
+import type { Store } from '../store/types.js';
+import { Sealer } from '../crypto/masterKey.js';
+import { ensureTls } from '../crypto/ca.js';
+import { ensureTenant } from '../directory/bootstrap.js';
+import { Directory } from '../directory/directory.js';
+import { KeyRing } from '../sts/signingKeys.js';
+import { TokenService } from '../sts/tokens.js';
+import { ResourceRegistry } from '../sts/resources.js';
+import { TokenEndpoint } from '../sts/tokenEndpoint.js';
+import { StsRouter } from '../sts/router.js';
+import { ArmService } from '../arm/service.js';
+import { ArmRouter } from '../arm/router.js';
+import { ResourceTypeRegistry } from '../arm/resourceTypes.js';
+import { userAssignedIdentityHooks } from '../arm/userAssignedIdentities.js';
+import { sendJson, toRequest, type Handler } from './http.js';
+import { writeEndpoints, DEFAULT_PORT, type Endpoints } from './config.js';
+import { checkMasterKey } from './masterKeyCheck.js';
+
+/** Azure host names served by the main HTTPS origin (the preload module routes them here). */
+const MAIN_ORIGIN_HOSTS = ['login.microsoftonline.com', 'login.windows.net', 'management.azure.com', 'management.core.windows.net', '*.vault.azure.net'];
+
+export interface StartOptions {
+  dataDir: string;
+  port?: number;
+  storeUrl?: string;
+  host?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface Mimic {
+  endpoints: Endpoints;
+  store: Store;
+  directory: Directory;
+  tokens: TokenService;
+  keys: KeyRing;
+  arm: ArmService;
+  close(): Promise<void>;
+}
+
+export async function startMimic(opts: StartOptions): Promise<Mimic> {
+  const store = await openStore({ dataDir: opts.dataDir, url: opts.storeUrl });
+  try {
+    const sealer = await Sealer.open(opts.dataDir, opts.env);
+    await checkMasterKey(store, sealer);
+    const tenant = await ensureTenant(store, opts.dataDir);
+    const [tls, keys, directory] = await Promise.all([
+      ensureTls(store, sealer, opts.dataDir, tenant.tenantId),
+      KeyRing.load(store, sealer),
+      Directory.load(store),
+    ]);
+    const tokens = new TokenService(tenant, keys);
+    const resources = new ResourceRegistry();
+    const tokenEndpoint = new TokenEndpoint(tokens, directory, resources);
+    const sts = new StsRouter(tenant, keys, tokenEndpoint);
+    const types = new ResourceTypeRegistry();
+    types.register(userAssignedIdentityHooks);
+    const arm = new ArmService(store, tenant, types);
+    const armRouter = new ArmRouter(arm, tokens, directory);
+
+    const handler: Handler = async (req, res) => {
+      if (req.path === '/health') return sendJson(res, 200, { status: 'ok' });
+      if (sts.owns(req.path)) return sts.handle(req, res);
+      if (armRouter.owns(req.path)) return armRouter.handle(req, res);
+      sendJson(res, 404, { error: { code: 'NotFound', message: `No Mimic endpoint at '${req.path}'.` } });
+    };
+    const server = createServer({ cert: tls.certPem, key: tls.keyPem, keepAliveTimeout: 30_000 }, (raw, res) => {
+      Promise.resolve(handler(toRequest(raw), res)).catch((err: unknown) => {
+        console.error('mimic: unhandled error on', raw.method, raw.url, err);
+        if (!res.headersSent) sendJson(res, 500, { error: { code: 'InternalServerError', message: 'An internal error occurred; see the Mimic log.' } });
+        else res.destroy();
+      });
+    });
+    server.headersTimeout = 20_000;
+    const port = await listen(server, opts.port ?? DEFAULT_PORT, opts.host ?? '127.0.0.1');
+    const origin = `https://localhost:${port}`;
+    const endpoints: Endpoints = {
+      pid: process.pid,
+      origin,
+      armEndpoint: origin,
+      authorityHost: origin,
+      tenantId: tenant.tenantId,
+      subscriptionId: tenant.subscriptionId,
+      caCertFile: tls.caCertFile,
+      listeners: {},
+      routes: Object.fromEntries(MAIN_ORIGIN_HOSTS.map((h) => [h, `127.0.0.1:${port}`])),
+    };
+    await writeEndpoints(opts.dataDir, endpoints);
+    return {
+      endpoints,
+      store,
+      directory,
+      tokens,
+      keys,
+      arm,
+      async close() {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+        keys.close();
+        directory.close();
+        await store.close();
+      },
+    };
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+}
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}

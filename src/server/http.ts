@@ -1,0 +1,104 @@
+// Minimal request/response plumbing shared by every Mimic listener. No framework: the hot
+// paths (token checks, ARM reads, data-plane reads) are measured against a bare Node server.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+export const MAX_BODY_BYTES = 4 * 1024 * 1024;
+
+export class BodyTooLargeError extends Error {
+  constructor(readonly limit: number) {
+    super(`request body larger than ${limit} bytes`);
+  }
+}
+
+export interface Request {
+  readonly raw: IncomingMessage;
+  readonly method: string;
+  /** Path with repeated slashes collapsed (the SDKs send `//subscriptions/...` for some scopes). */
+  readonly path: string;
+  readonly query: URLSearchParams;
+  /** Lower-cased host without port. */
+  readonly host: string;
+  header(name: string): string | undefined;
+  /** Reads the whole body (once), refusing more than `limit` bytes. */
+  body(limit?: number): Promise<Buffer>;
+}
+
+export type Handler = (req: Request, res: ServerResponse) => Promise<void> | void;
+
+export function toRequest(raw: IncomingMessage): Request {
+  const url = raw.url ?? '/';
+  const q = url.indexOf('?');
+  const rawPath = q < 0 ? url : url.slice(0, q);
+  let path: string;
+  try {
+    path = decodeURIComponentSafe(rawPath).replace(/\/{2,}/g, '/');
+  } catch {
+    path = rawPath;
+  }
+  // Key Vault's SDK percent-encodes the hyphen in `api%2Dversion`: URLSearchParams decodes keys too.
+  const query = new URLSearchParams(q < 0 ? '' : url.slice(q + 1));
+  const hostHeader = (raw.headers.host ?? '').toLowerCase();
+  const host = hostHeader.startsWith('[') ? hostHeader.slice(0, hostHeader.indexOf(']') + 1) : hostHeader.split(':')[0]!;
+  let cached: Promise<Buffer> | undefined;
+  return {
+    raw,
+    method: raw.method ?? 'GET',
+    path,
+    query,
+    host,
+    header: (name) => {
+      const v = raw.headers[name];
+      return Array.isArray(v) ? v[0] : v;
+    },
+    body: (limit = MAX_BODY_BYTES) => (cached ??= readBody(raw, limit)),
+  };
+}
+
+function decodeURIComponentSafe(p: string): string {
+  return p.includes('%') ? decodeURIComponent(p) : p;
+}
+
+function readBody(raw: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(raw.headers['content-length'] ?? '0');
+    if (declared > limit) {
+      raw.resume();
+      reject(new BodyTooLargeError(limit));
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    raw.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) {
+        raw.removeAllListeners('data');
+        raw.resume();
+        reject(new BodyTooLargeError(limit));
+        return;
+      }
+      chunks.push(c);
+    });
+    raw.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+    raw.on('error', reject);
+  });
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers?: Record<string, string>): void {
+  const text = body === undefined ? '' : JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    ...headers,
+  });
+  res.end(text);
+}
+
+export function sendEmpty(res: ServerResponse, status: number, headers?: Record<string, string>): void {
+  res.writeHead(status, { 'content-length': '0', ...headers });
+  res.end();
+}
+
+/** Splits a path into non-empty segments. */
+export function segments(path: string): string[] {
+  return path.split('/').filter((s) => s.length > 0);
+}

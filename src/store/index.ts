@@ -1,0 +1,37 @@
+// Entry point of the storage layer: pick an engine from configuration.
+
+import { PostgresStore } from './postgres.js';
+import { SqliteStore } from './sqlite.js';
+import type { Store } from './types.js';
+
+export * from './types.js';
+export { SqliteStore } from './sqlite.js';
+export { PostgresStore } from './postgres.js';
+
+export interface OpenStoreOptions {
+  /** Directory for the SQLite file (mimic.db); unused with PostgreSQL. */
+  dataDir: string;
+  /** postgres:// or postgresql:// URL; when absent the embedded SQLite engine is used. */
+  url?: string;
+}
+
+export async function openStore(opts: OpenStoreOptions): Promise<Store> {
+  if (opts.url === undefined) return new SqliteStore(opts.dataDir);
+  if (/^postgres(ql)?:\/\//i.test(opts.url)) return PostgresStore.open({ url: opts.url });
+  // Show only the scheme: the rest of a URL may carry a password.
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(opts.url)?.[1];
+  throw new Error(
+    `unsupported store URL${scheme ? ` scheme "${scheme}:"` : ''}: expected postgres:// or postgresql://, ` +
+      'or no URL for the embedded SQLite store',
+  );
+}
+
+/**
+ * Normalises an ARM resource id for use as a store key: Azure treats ids
+ * case-insensitively, and tolerates doubled and trailing slashes. The root scope
+ * "/" stays "/".
+ */
+export function armKey(id: string): string {
+  const collapsed = id.toLowerCase().replace(/\/{2,}/g, '/');
+  return collapsed.length > 1 && collapsed.endsWith('/') ? collapsed.slice(0, -1) : collapsed;
+}

@@ -1,0 +1,97 @@
+// The one storage contract every Mimic module uses. Two engines implement it:
+// SQLite (embedded, default) and PostgreSQL (shared by several instances).
+//
+// The model is deliberately small: named collections ("kinds") of JSON documents
+// under string keys, atomic batches of writes, ordered key listing, and a change
+// feed. Domain modules own their key formats (ARM ids are lower-cased by callers
+// so lookups are case-insensitive as in Azure).
+
+export type Json = null | boolean | number | string | Json[] | { [k: string]: Json | undefined };
+
+export interface Entry<T = unknown> {
+  key: string;
+  value: T;
+  /** Monotonic per-key version, starting at 1 on first put. */
+  version: number;
+}
+
+export type Op =
+  | {
+      op: 'put';
+      kind: string;
+      key: string;
+      value: unknown;
+      /** Fail the whole batch with ConflictError if the key already exists. */
+      ifAbsent?: boolean;
+      /**
+       * Fail the whole batch with ConflictError unless the stored version equals this.
+       * An absent key counts as version 0, so `ifVersion: 0` means "must not exist yet".
+       */
+      ifVersion?: number;
+    }
+  | {
+      op: 'delete';
+      kind: string;
+      key: string;
+      /** Fail the whole batch with ConflictError if the key does not exist. */
+      mustExist?: boolean;
+    };
+
+export interface Change {
+  kind: string;
+  key: string;
+  /** The new value; undefined when the key was deleted. */
+  value: unknown;
+  deleted: boolean;
+  /** Id of the Store instance that made the change (so a listener can tell local from remote). */
+  origin: string;
+  /** The entry's version after a put; absent for deletes. */
+  version?: number;
+}
+
+export interface ListOptions {
+  /** Only keys starting with this prefix (plain string prefix, case-sensitive). */
+  prefix?: string;
+  /** Stop after this many entries. */
+  limit?: number;
+  /** Only keys strictly greater than this (for paging). */
+  after?: string;
+}
+
+export interface Store {
+  readonly engine: 'sqlite' | 'postgres';
+  /** Unique id of this open store instance; appears as Change.origin. */
+  readonly instanceId: string;
+
+  get<T = unknown>(kind: string, key: string): Promise<Entry<T> | undefined>;
+  list<T = unknown>(kind: string, options?: ListOptions): Promise<Entry<T>[]>;
+  /**
+   * Apply every op atomically, in order. Resolves once the batch is durable
+   * (a process killed after the promise resolves loses nothing).
+   * Rejects with ConflictError if any precondition fails; then nothing is written.
+   */
+  apply(ops: Op[]): Promise<void>;
+  put(kind: string, key: string, value: unknown): Promise<void>;
+  delete(kind: string, key: string): Promise<void>;
+
+  /**
+   * Every committed change, from this instance and (for PostgreSQL) from every other
+   * instance sharing the database, in commit order per instance. Listeners must not throw.
+   * A delete of a key that did not exist changes nothing and is not reported.
+   * Local changes reach listeners before apply() resolves.
+   */
+  subscribe(listener: (change: Change) => void): () => void;
+
+  close(): Promise<void>;
+}
+
+export class ConflictError extends Error {
+  constructor(
+    readonly kind: string,
+    readonly key: string,
+    readonly reason: 'exists' | 'version' | 'missing',
+  ) {
+    super(`store conflict on ${kind}/${key}: ${reason}`);
+    this.name = 'ConflictError';
+  }
+}

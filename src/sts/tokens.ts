@@ -1,0 +1,82 @@
+// Minting and checking Entra ID v1 access tokens (the shape managed-identity and app-only
+// tokens have in Azure: iss sts.windows.net, ver 1.0, idtyp app).
+import { randomBytes } from 'node:crypto';
+import type { KeyRing } from './signingKeys.js';
+import { signJwt, TokenVerifier, type Claims } from './jwt.js';
+import type { ServicePrincipal, TenantInfo } from '../directory/types.js';
+
+export interface IssuedToken {
+  accessToken: string;
+  /** Epoch seconds. */
+  expiresOn: number;
+  notBefore: number;
+  expiresIn: number;
+  resource: string;
+}
+
+export interface MintOptions {
+  resource: string;
+  lifetimeSeconds: number;
+  /** How the client authenticated: "0" public, "1" secret, "2" certificate/assertion/managed identity. */
+  appidacr: '0' | '1' | '2';
+}
+
+/** Managed identity tokens live about a day; app-only client-credential tokens about an hour. */
+export const MANAGED_IDENTITY_TOKEN_LIFETIME = 86_400;
+export const APP_TOKEN_LIFETIME = 3_599;
+/** Entra backdates iat/nbf by five minutes to absorb clock skew. */
+const BACKDATE = 300;
+
+export class TokenService {
+  readonly issuer: string;
+  readonly verifier: TokenVerifier;
+
+  constructor(
+    readonly tenant: TenantInfo,
+    private readonly keys: KeyRing,
+  ) {
+    this.issuer = `https://sts.windows.net/${tenant.tenantId}/`;
+    this.verifier = new TokenVerifier((kid) => keys.publicKey(kid));
+    keys.onKeyRemoved(() => this.verifier.reset());
+  }
+
+  mint(sp: ServicePrincipal, opts: MintOptions): IssuedToken {
+    const now = Math.floor(Date.now() / 1000);
+    const iat = now - BACKDATE;
+    const exp = now + opts.lifetimeSeconds;
+    const claims: Claims = {
+      aud: opts.resource,
+      iss: this.issuer,
+      iat,
+      nbf: iat,
+      exp,
+      aio: randomBytes(24).toString('base64url'),
+      appid: sp.appId,
+      appidacr: opts.appidacr,
+      idp: this.issuer,
+      idtyp: 'app',
+      oid: sp.objectId,
+      rh: `0.${randomBytes(18).toString('base64url')}.`,
+      sub: sp.objectId,
+      tid: this.tenant.tenantId,
+      uti: randomBytes(16).toString('base64url'),
+      ver: '1.0',
+    };
+    if (sp.servicePrincipalType === 'ManagedIdentity' && sp.managedIdentityResourceId) {
+      claims.xms_mirid = miridOf(sp.managedIdentityResourceId);
+    }
+    const { kid, privateKey } = this.keys.active();
+    const accessToken = signJwt({ typ: 'JWT', alg: 'RS256', x5t: kid, kid }, claims, privateKey);
+    return { accessToken, expiresOn: exp, notBefore: iat, expiresIn: exp - now, resource: opts.resource };
+  }
+
+  /** Full verification: RS256 signature by one of our keys, issuer, exact audience, lifetime. */
+  verify(token: string, audiences: ReadonlySet<string>): Claims {
+    return this.verifier.verify(token, { issuer: this.issuer, audiences });
+  }
+}
+
+/** Azure lower-cases the resource-group segment of xms_mirid. */
+function miridOf(resourceId: string): string {
+  return resourceId.replace(/(\/resourcegroups\/)([^/]+)/i, (_m, _p: string, rg: string) => `/resourcegroups/${rg.toLowerCase()}`);
+}
