@@ -1,7 +1,9 @@
 // Composition root: opens the store, brings up the directory, keys, token service and
-// Resource Manager, and serves them on one HTTPS origin. Wiring only: no domain logic here.
+// Resource Manager, lets each module register itself, and serves the main HTTPS origin.
+// Wiring only: no domain logic here.
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import { openStore } from '../store/index.js';
 import type { Store } from '../store/types.js';
 import { Sealer } from '../crypto/masterKey.js';
@@ -20,9 +22,11 @@ import { userAssignedIdentityHooks } from '../arm/userAssignedIdentities.js';
 import { sendJson, toRequest, type Handler } from './http.js';
 import { writeEndpoints, DEFAULT_PORT, type Endpoints } from './config.js';
 import { checkMasterKey } from './masterKeyCheck.js';
+import type { AppContext, ModuleSetup } from './context.js';
+import { MODULES } from './modules.js';
 
 /** Azure host names served by the main HTTPS origin (the preload module routes them here). */
-const MAIN_ORIGIN_HOSTS = ['login.microsoftonline.com', 'login.windows.net', 'management.azure.com', 'management.core.windows.net', '*.vault.azure.net'];
+const MAIN_ORIGIN_HOSTS = ['login.microsoftonline.com', 'login.windows.net', 'management.azure.com', 'management.core.windows.net'];
 
 export interface StartOptions {
   dataDir: string;
@@ -30,10 +34,13 @@ export interface StartOptions {
   storeUrl?: string;
   host?: string;
   env?: NodeJS.ProcessEnv;
+  /** Modules to set up (default: all of MODULES). */
+  modules?: ModuleSetup[];
 }
 
 export interface Mimic {
   endpoints: Endpoints;
+  context: AppContext;
   store: Store;
   directory: Directory;
   tokens: TokenService;
@@ -44,8 +51,14 @@ export interface Mimic {
 
 export async function startMimic(opts: StartOptions): Promise<Mimic> {
   const store = await openStore({ dataDir: opts.dataDir, url: opts.storeUrl });
+  const onClose: AppContext['onClose'] = [];
+  const close = async () => {
+    for (const fn of onClose.reverse()) await fn();
+    await store.close();
+  };
   try {
-    const sealer = await Sealer.open(opts.dataDir, opts.env);
+    const env = opts.env ?? process.env;
+    const sealer = await Sealer.open(opts.dataDir, env);
     await checkMasterKey(store, sealer);
     const tenant = await ensureTenant(store, opts.dataDir);
     const [tls, keys, directory] = await Promise.all([
@@ -53,6 +66,7 @@ export async function startMimic(opts: StartOptions): Promise<Mimic> {
       KeyRing.load(store, sealer),
       Directory.load(store),
     ]);
+    onClose.push(() => keys.close(), () => directory.close());
     const tokens = new TokenService(tenant, keys);
     const resources = new ResourceRegistry();
     const tokenEndpoint = new TokenEndpoint(tokens, directory, resources);
@@ -61,23 +75,53 @@ export async function startMimic(opts: StartOptions): Promise<Mimic> {
     types.register(userAssignedIdentityHooks);
     const arm = new ArmService(store, tenant, types);
     const armRouter = new ArmRouter(arm, tokens, directory);
+    const requestedPort = opts.port ?? DEFAULT_PORT;
+    const ctx: AppContext = {
+      dataDir: opts.dataDir,
+      requestedPort,
+      host: opts.host ?? '127.0.0.1',
+      env,
+      store,
+      sealer,
+      tls,
+      tenant,
+      directory,
+      keys,
+      tokens,
+      resources,
+      tokenEndpoint,
+      arm,
+      armRouter,
+      types,
+      originRoutes: [],
+      listeners: {},
+      routes: {},
+      onClose,
+      onReady: [],
+    };
+    for (const setup of opts.modules ?? MODULES) await setup(ctx);
 
     const handler: Handler = async (req, res) => {
       if (req.path === '/health') return sendJson(res, 200, { status: 'ok' });
+      for (const r of ctx.originRoutes) if (r.matches(req)) return r.handle(req, res);
       if (sts.owns(req.path)) return sts.handle(req, res);
       if (armRouter.owns(req.path)) return armRouter.handle(req, res);
       sendJson(res, 404, { error: { code: 'NotFound', message: `No Mimic endpoint at '${req.path}'.` } });
     };
-    const server = createServer({ cert: tls.certPem, key: tls.keyPem, keepAliveTimeout: 30_000 }, (raw, res) => {
-      Promise.resolve(handler(toRequest(raw), res)).catch((err: unknown) => {
-        console.error('mimic: unhandled error on', raw.method, raw.url, err);
-        if (!res.headersSent) sendJson(res, 500, { error: { code: 'InternalServerError', message: 'An internal error occurred; see the Mimic log.' } });
-        else res.destroy();
-      });
-    });
+    const server = createServer({ cert: tls.certPem, key: tls.keyPem, keepAliveTimeout: 30_000 }, serve(handler));
     server.headersTimeout = 20_000;
-    const port = await listen(server, opts.port ?? DEFAULT_PORT, opts.host ?? '127.0.0.1');
+    const port = await listen(server, requestedPort, ctx.host);
+    onClose.push(
+      () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        }),
+    );
     const origin = `https://localhost:${port}`;
+    ctx.origin = origin;
+    for (const h of MAIN_ORIGIN_HOSTS) ctx.routes[h] = `127.0.0.1:${port}`;
+    for (const fn of ctx.onReady) await fn(origin);
     const endpoints: Endpoints = {
       pid: process.pid,
       origin,
@@ -86,34 +130,29 @@ export async function startMimic(opts: StartOptions): Promise<Mimic> {
       tenantId: tenant.tenantId,
       subscriptionId: tenant.subscriptionId,
       caCertFile: tls.caCertFile,
-      listeners: {},
-      routes: Object.fromEntries(MAIN_ORIGIN_HOSTS.map((h) => [h, `127.0.0.1:${port}`])),
+      listeners: ctx.listeners,
+      routes: ctx.routes,
     };
     await writeEndpoints(opts.dataDir, endpoints);
-    return {
-      endpoints,
-      store,
-      directory,
-      tokens,
-      keys,
-      arm,
-      async close() {
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeAllConnections();
-        });
-        keys.close();
-        directory.close();
-        await store.close();
-      },
-    };
+    return { endpoints, context: ctx, store, directory, tokens, keys, arm, close };
   } catch (err) {
-    await store.close();
+    await close();
     throw err;
   }
 }
 
-function listen(server: Server, port: number, host: string): Promise<number> {
+/** Adapts a Handler to Node's request listener; an unexpected error answers 500, never crashes. */
+export function serve(handler: Handler) {
+  return (raw: IncomingMessage, res: ServerResponse) => {
+    Promise.resolve(handler(toRequest(raw), res)).catch((err: unknown) => {
+      console.error('mimic: unhandled error on', raw.method, raw.url, err);
+      if (!res.headersSent) sendJson(res, 500, { error: { code: 'InternalServerError', message: 'An internal error occurred; see the Mimic log.' } });
+      else res.destroy();
+    });
+  };
+}
+
+export function listen(server: Server | HttpServer, port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
