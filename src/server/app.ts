@@ -24,6 +24,8 @@ import { writeEndpoints, DEFAULT_PORT, type Endpoints } from './config.js';
 import { checkMasterKey } from './masterKeyCheck.js';
 import type { AppContext, ModuleSetup } from './context.js';
 import { MODULES } from './modules.js';
+import { AuthzEngine } from '../authz/index.js';
+import { loadBuiltinRoles } from '../authz/builtinRoles.js';
 
 /** Azure host names served by the main HTTPS origin (the preload module routes them here). */
 const MAIN_ORIGIN_HOSTS = ['login.microsoftonline.com', 'login.windows.net', 'management.azure.com', 'management.core.windows.net'];
@@ -75,6 +77,8 @@ export async function startMimic(opts: StartOptions): Promise<Mimic> {
     types.register(userAssignedIdentityHooks);
     const arm = new ArmService(store, tenant, types);
     const armRouter = new ArmRouter(arm, tokens, directory);
+    const authz = new AuthzEngine();
+    for (const role of loadBuiltinRoles()) authz.upsertRoleDefinition(role);
     const requestedPort = opts.port ?? DEFAULT_PORT;
     const ctx: AppContext = {
       dataDir: opts.dataDir,
@@ -93,6 +97,7 @@ export async function startMimic(opts: StartOptions): Promise<Mimic> {
       arm,
       armRouter,
       types,
+      authz,
       originRoutes: [],
       listeners: {},
       routes: {},

@@ -14,6 +14,7 @@ import type { ArmService } from '../arm/service.js';
 import type { ArmRouter } from '../arm/router.js';
 import type { ResourceTypeRegistry } from '../arm/resourceTypes.js';
 import type { Handler, Request } from './http.js';
+import type { AuthzEngine } from '../authz/index.js';
 
 export interface OriginRoute {
   /** Whether this module serves the request (by host and/or path). */
@@ -40,6 +41,8 @@ export interface AppContext {
   arm: ArmService;
   armRouter: ArmRouter;
   types: ResourceTypeRegistry;
+  /** The RBAC engine every service asks (built-in roles loaded; assignments fed from the store). */
+  authz: AuthzEngine;
 
   /** Routes checked, in order, before the token service and Resource Manager on the main origin. */
   originRoutes: OriginRoute[];
