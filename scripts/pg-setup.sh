@@ -19,11 +19,12 @@ as_postgres() { runuser -u postgres -- "$@"; }
 
 # Test runners may start several copies at once; let one finish before the next looks.
 exec 9>/tmp/mimic-pg-setup.lock
-flock -w 120 9
+flock -w 120 9 || { log "timed out waiting for /tmp/mimic-pg-setup.lock"; exit 1; }
 
 if ! pg_ctlcluster "$VERSION" "$CLUSTER" status >/dev/null 2>&1; then
   log "starting cluster $VERSION/$CLUSTER"
-  pg_ctlcluster "$VERSION" "$CLUSTER" start >&2
+  # 9>&-: the server must not inherit (and so keep holding) the setup lock.
+  pg_ctlcluster "$VERSION" "$CLUSTER" start >&2 9>&-
 fi
 
 ready=0

@@ -104,26 +104,26 @@ export function planList(options: ListOptions | undefined): ListPlan {
 }
 
 /** Local subscribers; a throwing listener is reported but never stops the others. */
-export class Listeners {
-  private readonly set = new Set<(change: Change) => void>();
+export class Listeners<T = Change> {
+  private readonly set = new Set<(event: T) => void>();
 
   get size(): number {
     return this.set.size;
   }
 
-  add(listener: (change: Change) => void): () => void {
+  add(listener: (event: T) => void): () => void {
     // Wrap so the same function subscribed twice gets two independent subscriptions.
-    const entry = (change: Change) => listener(change);
+    const entry = (event: T) => listener(event);
     this.set.add(entry);
     return () => {
       this.set.delete(entry);
     };
   }
 
-  emit(change: Change): void {
+  emit(event: T): void {
     for (const listener of this.set) {
       try {
-        listener(change);
+        listener(event);
       } catch (err) {
         process.emitWarning(`store change listener threw: ${String(err)}`, 'MimicStoreWarning');
       }

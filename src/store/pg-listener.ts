@@ -18,6 +18,8 @@ export class NotificationListener {
     private readonly config: pg.ClientConfig,
     private readonly channel: string,
     private readonly onPayload: (payload: string) => void,
+    /** Called after each successful reconnection (not after start()). */
+    private readonly onReconnect: () => void,
   ) {}
 
   /** Connects and LISTENs; rejects if the first attempt fails. */
@@ -68,7 +70,12 @@ export class NotificationListener {
     const delay = Math.min(MAX_DELAY_MS, MIN_DELAY_MS * 2 ** this.failures);
     this.failures += 1;
     this.timer = setTimeout(() => {
-      this.connect().catch(() => this.scheduleReconnect());
+      this.connect().then(
+        () => {
+          if (!this.stopped) this.onReconnect();
+        },
+        () => this.scheduleReconnect(),
+      );
     }, delay);
   }
 }

@@ -92,6 +92,7 @@ export class PostgresStore implements Store {
   private readonly pool: pg.Pool;
   private readonly listener: NotificationListener;
   private readonly listeners = new Listeners();
+  private readonly resyncListeners = new Listeners<void>();
   /** Remote changes are handled one at a time so re-reads cannot reorder them. */
   private remoteChain: Promise<void> = Promise.resolve();
   private seq = 0;
@@ -116,6 +117,12 @@ export class PostgresStore implements Store {
       },
       CHANGE_CHANNEL,
       (payload) => this.onNotification(payload),
+      () => {
+        // Queue behind remote changes already received so resync comes after them.
+        this.remoteChain = this.remoteChain.then(() => {
+          if (!this.closed) this.resyncListeners.emit();
+        });
+      },
     );
   }
 
@@ -184,10 +191,15 @@ export class PostgresStore implements Store {
     return this.listeners.add(listener);
   }
 
+  onResync(listener: () => void): () => void {
+    return this.resyncListeners.add(listener);
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.listeners.clear();
+    this.resyncListeners.clear();
     await this.listener.stop();
     await this.pool.end();
   }

@@ -156,6 +156,11 @@ export class SqliteStore implements Store {
     return this.listeners.add(listener);
   }
 
+  /** A single embedded database misses nothing, so this never fires. */
+  onResync(_listener: () => void): () => void {
+    return () => undefined;
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

@@ -82,6 +82,14 @@ export interface Store {
    */
   subscribe(listener: (change: Change) => void): () => void;
 
+  /**
+   * Called when changes from other instances may have been missed: the PostgreSQL
+   * listener lost its connection and has just reconnected (notifications sent in the
+   * gap are gone). Holders of caches built from subscribe() should reload them.
+   * SQLite never calls it. Optional so test doubles need not implement it.
+   */
+  onResync?(listener: () => void): () => void;
+
   close(): Promise<void>;
 }
 

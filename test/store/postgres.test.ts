@@ -90,8 +90,10 @@ describe('postgres: instances sharing a database', () => {
     assert.deepEqual(got[1], { kind, key: 'edge', value: edge, deleted: false, origin: a.instanceId, version: 1 });
   });
 
-  test("B's listener survives pg_terminate_backend of its connection", async () => {
+  test("B's listener survives pg_terminate_backend of its connection and B is told to resync", async () => {
     const kind = freshKind();
+    let resyncs = 0;
+    const offResync = b.onResync!(() => resyncs++);
     const admin = new pg.Client({ connectionString: backing.location.url });
     await admin.connect();
     try {
@@ -112,6 +114,8 @@ describe('postgres: instances sharing a database', () => {
       await new Promise((r) => setTimeout(r, 100));
     }
     assert.ok(seenByB.some((c) => c.kind === kind), 'B hears changes again after its listener was killed');
+    assert.equal(resyncs, 1, 'B was told once that it may have missed changes');
+    offResync();
     // Once reconnected, delivery is prompt again.
     await a.put(kind, 'after', 'reconnect');
     await waitFor('B to see the post-reconnect write', () => seenByB.some((c) => c.kind === kind && c.key === 'after'));
