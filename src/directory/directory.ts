@@ -13,8 +13,22 @@ export class Directory {
     const dir = new Directory();
     // Subscribe before the initial read so no change slips between the two.
     dir.unsubscribe = store.subscribe((c) => dir.onChange(c));
-    for (const e of await store.list<ServicePrincipal>(PRINCIPALS)) dir.set(e.key, e.value);
+    // Notifications missed while a PostgreSQL listener reconnected: read everything again.
+    const unresync = store.onResync?.(() => void dir.reload(store));
+    const unsub = dir.unsubscribe;
+    dir.unsubscribe = () => {
+      unsub();
+      unresync?.();
+    };
+    await dir.reload(store);
     return dir;
+  }
+
+  private async reload(store: Store): Promise<void> {
+    const entries = await store.list<ServicePrincipal>(PRINCIPALS);
+    const present = new Set(entries.map((e) => e.key));
+    for (const key of [...this.byObjectId.keys()]) if (!present.has(key)) this.set(key, undefined);
+    for (const e of entries) this.set(e.key, e.value);
   }
 
   private onChange(c: Change): void {
@@ -22,7 +36,8 @@ export class Directory {
     this.set(c.key, c.deleted ? undefined : (c.value as ServicePrincipal));
   }
 
-  private set(objectId: string, sp: ServicePrincipal | undefined): void {
+  private set(key: string, sp: ServicePrincipal | undefined): void {
+    const objectId = key.toLowerCase();
     const old = this.byObjectId.get(objectId);
     if (old) this.byAppId.delete(old.appId.toLowerCase());
     if (sp) {

@@ -37,7 +37,13 @@ export class KeyRing {
 
   static async load(store: Store, sealer: Sealer): Promise<KeyRing> {
     const ring = new KeyRing(store, sealer);
-    ring.unsubscribe = store.subscribe((c) => ring.onChange(c));
+    const unsub = store.subscribe((c) => ring.onChange(c));
+    // Keys added elsewhere while a PostgreSQL listener reconnected: read them again.
+    const unresync = store.onResync?.(() => void store.list<StoredSigningKey>(SIGNING_KEYS).then((all) => all.forEach((e) => ring.add(e.value))));
+    ring.unsubscribe = () => {
+      unsub();
+      unresync?.();
+    };
     for (const e of await store.list<StoredSigningKey>(SIGNING_KEYS)) ring.add(e.value);
     if (ring.keys.size === 0) await ring.rotate();
     return ring;
