@@ -1,6 +1,6 @@
 // JWT signing and verification with node:crypto. Only RS256 is accepted: a token with any
 // other `alg` (including `none`) is refused before its signature is even looked at.
-import { createSign, createVerify, type KeyObject } from 'node:crypto';
+import { createSign, createVerify, sign as signAsync, type KeyObject } from 'node:crypto';
 
 export type Claims = Record<string, unknown> & {
   aud?: string | string[];
@@ -37,6 +37,14 @@ export function signJwt(header: JwtHeader, claims: Claims, key: KeyObject): stri
   const input = `${b64urlJson(header)}.${b64urlJson(claims)}`;
   const signature = createSign('RSA-SHA256').update(input).sign(key).toString('base64url');
   return `${input}.${signature}`;
+}
+
+/** Same as signJwt, with the RSA operation on libuv's thread pool so the event loop keeps serving. */
+export function signJwtAsync(header: JwtHeader, claims: Claims, key: KeyObject): Promise<string> {
+  const input = `${b64urlJson(header)}.${b64urlJson(claims)}`;
+  return new Promise((resolve, reject) => {
+    signAsync('sha256', Buffer.from(input), key, (err, signature) => (err ? reject(err) : resolve(`${input}.${signature.toString('base64url')}`)));
+  });
 }
 
 export interface DecodedJwt {

@@ -104,7 +104,7 @@ export class TokenEndpoint {
     if (!this.resources.isKnown(resource)) {
       return sendEntraError(res, 400, 'invalid_resource', 500011, unknownResourceMessage(resource, tenantId));
     }
-    const token = this.tokens.mint(principal, { resource, lifetimeSeconds: APP_TOKEN_LIFETIME, appidacr });
+    const token = await this.tokens.mintAsync(principal, { resource, lifetimeSeconds: APP_TOKEN_LIFETIME, appidacr });
     if (version === 2) {
       sendJson(res, 200, { token_type: 'Bearer', expires_in: token.expiresIn, ext_expires_in: token.expiresIn, access_token: token.accessToken });
     } else {

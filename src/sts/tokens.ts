@@ -2,7 +2,7 @@
 // tokens have in Azure: iss sts.windows.net, ver 1.0, idtyp app).
 import { randomBytes } from 'node:crypto';
 import type { KeyRing } from './signingKeys.js';
-import { signJwt, TokenVerifier, type Claims } from './jwt.js';
+import { signJwt, signJwtAsync, TokenVerifier, type Claims, type JwtHeader } from './jwt.js';
 import type { ServicePrincipal, TenantInfo } from '../directory/types.js';
 
 export interface IssuedToken {
@@ -41,6 +41,17 @@ export class TokenService {
   }
 
   mint(sp: ServicePrincipal, opts: MintOptions): IssuedToken {
+    const { header, claims, issued } = this.prepare(sp, opts);
+    return { ...issued, accessToken: signJwt(header, claims, this.keys.active().privateKey) };
+  }
+
+  /** Like mint(), signing off the event loop: the token endpoints use this under load. */
+  async mintAsync(sp: ServicePrincipal, opts: MintOptions): Promise<IssuedToken> {
+    const { header, claims, issued, privateKey } = this.prepare(sp, opts);
+    return { ...issued, accessToken: await signJwtAsync(header, claims, privateKey) };
+  }
+
+  private prepare(sp: ServicePrincipal, opts: MintOptions) {
     const now = Math.floor(Date.now() / 1000);
     const iat = now - BACKDATE;
     const exp = now + opts.lifetimeSeconds;
@@ -66,8 +77,8 @@ export class TokenService {
       claims.xms_mirid = miridOf(sp.managedIdentityResourceId);
     }
     const { kid, privateKey } = this.keys.active();
-    const accessToken = signJwt({ typ: 'JWT', alg: 'RS256', x5t: kid, kid }, claims, privateKey);
-    return { accessToken, expiresOn: exp, notBefore: iat, expiresIn: exp - now, resource: opts.resource };
+    const header: JwtHeader = { typ: 'JWT', alg: 'RS256', x5t: kid, kid };
+    return { header, claims, privateKey, issued: { expiresOn: exp, notBefore: iat, expiresIn: exp - now, resource: opts.resource } };
   }
 
   /** Full verification: RS256 signature by one of our keys, issuer, exact audience, lifetime. */
