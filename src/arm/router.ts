@@ -8,7 +8,7 @@ import type { TokenService } from '../sts/tokens.js';
 import { ArmError, sendArmError } from './errors.js';
 import { authenticateArm } from './auth.js';
 import type { ArmService } from './service.js';
-import { API_VERSION_PATTERN, lookupType } from './providers.js';
+import { API_VERSION_PATTERN, lookupType, namespaces, typesOf } from './providers.js';
 import type { Caller } from './model.js';
 import type { ResourceId } from './ids.js';
 
@@ -86,6 +86,13 @@ export class ArmRouter {
       return sendJson(res, 200, { value: await this.arm.listResources(caller, { subscriptionId: sub }) });
     }
     if (lower[2] === 'providers') {
+      // Resource provider registration: every provider Mimic knows is registered.
+      if (segs.length === 3) return sendJson(res, 200, { value: namespaces().map((ns) => providerView(sub, ns)) });
+      if (segs.length === 4 || (segs.length === 5 && lower[4] === 'register' && req.method === 'POST')) {
+        const found = lookupType(segs[3]!, []);
+        if (!found.namespace) throw new ArmError(404, 'InvalidResourceNamespace', `The resource namespace '${segs[3]}' is invalid.`);
+        return sendJson(res, 200, providerView(sub, found.namespace));
+      }
       // /subscriptions/{s}/providers/{ns}/{type}: list a type across the subscription.
       if (segs.length >= 5 && segs.length % 2 === 1) {
         const type = checkType(segs[3]!, segs.slice(4), apiVersion);
@@ -120,7 +127,7 @@ export class ArmRouter {
     const canonicalType = checkType(namespace, types, apiVersion);
     const [ns, ...typeSegs] = canonicalType.split('/');
     const r: ResourceId = { subscriptionId: sub, resourceGroup: rg, namespace: ns!, types: typeSegs, names };
-    return this.resource(req, res, caller, r);
+    return this.resource(req, res, caller, r, apiVersion);
   }
 
   private async resourceGroup(req: Request, res: ServerResponse, caller: Caller, sub: string, rg: string): Promise<void> {
@@ -145,13 +152,13 @@ export class ArmRouter {
     }
   }
 
-  private async resource(req: Request, res: ServerResponse, caller: Caller, r: ResourceId): Promise<void> {
+  private async resource(req: Request, res: ServerResponse, caller: Caller, r: ResourceId, apiVersion: string): Promise<void> {
     switch (req.method) {
       case 'GET':
         return sendJson(res, 200, await this.arm.getResource(caller, r));
       case 'PUT':
       case 'PATCH': {
-        const result = await this.arm.putResource(caller, r, await readJson(req), req.method === 'PUT' ? 'put' : 'patch');
+        const result = await this.arm.putResource(caller, r, await readJson(req), req.method === 'PUT' ? 'put' : 'patch', { apiVersion });
         return sendJson(res, req.method === 'PUT' ? result.status : 200, result.body);
       }
       case 'DELETE':
@@ -209,6 +216,16 @@ async function readJson(req: Request): Promise<Record<string, unknown>> {
     throw new ArmError(400, 'InvalidRequestContent', 'The request content was invalid and could not be deserialized: a JSON object is expected.');
   }
   return value as Record<string, unknown>;
+}
+
+function providerView(sub: string, namespace: string): Record<string, unknown> {
+  return {
+    id: `/subscriptions/${sub}/providers/${namespace}`,
+    namespace,
+    registrationState: 'Registered',
+    registrationPolicy: 'RegistrationRequired',
+    resourceTypes: typesOf(namespace).map((resourceType) => ({ resourceType, locations: [], apiVersions: [] })),
+  };
 }
 
 function noRoute(req: Request): ArmError {

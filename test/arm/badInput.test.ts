@@ -96,6 +96,15 @@ describe('Resource Manager refuses bad input with ARM errors', () => {
     assert.equal(r.json.identity.type, 'SystemAssigned,UserAssigned');
   });
 
+  test('resource providers report as registered; an unknown namespace does not', async () => {
+    let r = await call(mimic, 'POST', `${sub}/providers/Microsoft.ManagedIdentity/register?api-version=2025-04-01`, { headers: auth() });
+    assert.equal(r.status, 200);
+    assert.equal(r.json.registrationState, 'Registered');
+    assert.ok(r.json.resourceTypes.some((t: { resourceType: string }) => t.resourceType === 'userAssignedIdentities'));
+    r = await call(mimic, 'GET', `${sub}/providers/Microsoft.Nope?api-version=2025-04-01`, { headers: auth() });
+    assert.equal(r.status, 404);
+  });
+
   test('double slashes in paths are accepted, as the SDKs send them', async () => {
     const r = await call(mimic, 'GET', `/${sub}//resourceGroups/rg1?api-version=2025-04-01`, { headers: auth() });
     assert.equal(r.status, 200);
