@@ -39,9 +39,7 @@ export function resourceGroupId(subscriptionId: string, rg: string): string {
 }
 
 /** Store key for an ARM id: ids are case-insensitive in Azure. */
-export function keyOf(id: string): string {
-  return id.toLowerCase().replace(/\/{2,}/g, '/').replace(/\/$/, '');
-}
+export { armKey as keyOf } from '../store/keys.js';
 
 export function isGuid(s: string): boolean {
   return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(s);

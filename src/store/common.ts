@@ -82,25 +82,29 @@ export function prefixEnd(prefix: string): string | undefined {
 }
 
 /** The shape of a list query: which optional bounds it uses. */
-export interface ListPlan {
-  lower: string;
-  upper: string | undefined;
-  after: string | undefined;
-  limit: number | undefined;
-}
-
-export function planList(options: ListOptions | undefined): ListPlan {
+/**
+ * The parameters of a list query, shared by both engines: `shape` picks one of four prepared
+ * statements (bit 1: an upper bound from the prefix, bit 2: an `after` cursor) and `params` are
+ * its bind values in order, ending with the limit (`noLimit` when none is asked for).
+ */
+export function planList(kind: string, options: ListOptions | undefined, noLimit: number | null): { shape: number; params: unknown[] } {
   const prefix = options?.prefix ?? '';
   const limit = options?.limit;
   if (limit !== undefined && !(Number.isSafeInteger(limit) && limit >= 0)) {
     throw new TypeError(`list limit must be a non-negative integer, got ${String(limit)}`);
   }
-  return {
-    lower: prefix,
-    upper: prefix === '' ? undefined : prefixEnd(prefix),
-    after: options?.after,
-    limit,
-  };
+  const params: unknown[] = [kind, prefix];
+  let shape = 0;
+  if (prefix !== '') {
+    shape |= 1;
+    params.push(prefixEnd(prefix));
+  }
+  if (options?.after !== undefined) {
+    shape |= 2;
+    params.push(options.after);
+  }
+  params.push(limit ?? noLimit);
+  return { shape, params };
 }
 
 /** Local subscribers; a throwing listener is reported but never stops the others. */

@@ -148,18 +148,7 @@ export class PostgresStore implements Store {
 
   async list<T = unknown>(kind: string, options?: ListOptions): Promise<Entry<T>[]> {
     this.assertOpen();
-    const plan = planList(options);
-    const values: unknown[] = [kind, plan.lower];
-    let shape = 0;
-    if (plan.upper !== undefined) {
-      shape |= 1;
-      values.push(plan.upper);
-    }
-    if (plan.after !== undefined) {
-      shape |= 2;
-      values.push(plan.after);
-    }
-    values.push(plan.limit ?? null);
+    const { shape, params: values } = planList(kind, options, null);
     const res = await this.pool.query<[string, string, number]>({ ...LIST_SQL[shape]!, values, rowMode: 'array' });
     return res.rows.map(([key, value, version]) => ({ key, value: JSON.parse(value) as T, version }));
   }

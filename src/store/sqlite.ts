@@ -107,18 +107,8 @@ export class SqliteStore implements Store {
 
   async list<T = unknown>(kind: string, options?: ListOptions): Promise<Entry<T>[]> {
     this.assertOpen();
-    const plan = planList(options);
-    const params: unknown[] = [kind, plan.lower];
-    let shape = 0;
-    if (plan.upper !== undefined) {
-      shape |= 1;
-      params.push(plan.upper);
-    }
-    if (plan.after !== undefined) {
-      shape |= 2;
-      params.push(plan.after);
-    }
-    params.push(plan.limit ?? -1); // SQLite reads a negative LIMIT as "no limit"
+    // SQLite reads a negative LIMIT as "no limit".
+    const { shape, params } = planList(kind, options, -1);
     const rows = this.listStmts[shape]!.all(...params) as [string, string, number][];
     return rows.map(([key, value, version]) => ({ key, value: JSON.parse(value) as T, version }));
   }
