@@ -69,10 +69,30 @@ interface Topology {
   storageAccounts: string[];
   containers: string[];
   vaults: string[];
+  /** lower-cased scope -> containers / vaults at or below it */
+  containersUnder: Map<string, string[]>;
+  vaultsUnder: Map<string, string[]>;
+}
+
+function addUnder(map: Map<string, string[]>, scopes: string[], item: string): void {
+  for (const s of scopes) {
+    const key = s.toLowerCase();
+    const list = map.get(key);
+    if (list === undefined) map.set(key, [item]);
+    else list.push(item);
+  }
 }
 
 function topology(rand: () => number, subscriptionCount: number): Topology {
-  const t: Topology = { subscriptions: [], resourceGroups: [], storageAccounts: [], containers: [], vaults: [] };
+  const t: Topology = {
+    subscriptions: [],
+    resourceGroups: [],
+    storageAccounts: [],
+    containers: [],
+    vaults: [],
+    containersUnder: new Map(),
+    vaultsUnder: new Map(),
+  };
   for (let s = 0; s < subscriptionCount; s++) {
     const sub = `/subscriptions/${guid(rand)}`;
     t.subscriptions.push(sub);
@@ -82,8 +102,14 @@ function topology(rand: () => number, subscriptionCount: number): Topology {
       for (let k = 0; k < 2; k++) {
         const sa = `${rg}/providers/Microsoft.Storage/storageAccounts/st${s}x${r}x${k}`;
         t.storageAccounts.push(sa);
-        for (const c of ['logs', 'data', 'backup']) t.containers.push(`${sa}/blobServices/default/containers/${c}`);
-        t.vaults.push(`${rg}/providers/Microsoft.KeyVault/vaults/kv-${s}-${r}-${k}`);
+        for (const c of ['logs', 'data', 'backup']) {
+          const container = `${sa}/blobServices/default/containers/${c}`;
+          t.containers.push(container);
+          addUnder(t.containersUnder, [sub, rg, sa, container], container);
+        }
+        const vault = `${rg}/providers/Microsoft.KeyVault/vaults/kv-${s}-${r}-${k}`;
+        t.vaults.push(vault);
+        addUnder(t.vaultsUnder, [sub, rg, vault], vault);
       }
     }
   }
@@ -103,16 +129,28 @@ function weightedRole(rand: () => number, byName: Map<string, RoleDefinition>, a
   return pick(rand, all);
 }
 
+type Kind = 'blob' | 'secret' | 'key' | 'control';
+
+/** The kind of request an assignment of this role is most likely used for. */
+function kindFor(rand: () => number, roleName: string): Kind {
+  if (roleName.startsWith('Storage Blob')) return 'blob';
+  if (roleName.startsWith('Key Vault Crypto')) return 'key';
+  if (roleName.startsWith('Key Vault')) return rand() < 0.8 ? 'secret' : 'key';
+  const x = rand();
+  return x < 0.4 ? 'control' : x < 0.7 ? 'blob' : x < 0.9 ? 'secret' : 'key';
+}
+
 /** A scope at or below `base`, down to a blob, secret or key. */
-function deepScopeUnder(rand: () => number, t: Topology, base: string, kind: 'blob' | 'secret' | 'key'): string {
-  const lower = base.toLowerCase();
+function deepScopeUnder(rand: () => number, t: Topology, base: string, kind: Exclude<Kind, 'control'>): string {
+  const key = base.toLowerCase();
   if (kind === 'blob') {
-    const containers = t.containers.filter((c) => c.toLowerCase().startsWith(lower));
-    const container = containers.length > 0 ? pick(rand, containers) : base;
+    const containers = t.containersUnder.get(key);
+    const container = containers ? pick(rand, containers) : base;
     return `${container}/blobs/app/${Math.floor(rand() * 1000)}/part-${Math.floor(rand() * 100)}.json`;
   }
-  const vaults = t.vaults.filter((v) => v.toLowerCase().startsWith(lower));
-  const vault = vaults.length > 0 ? pick(rand, vaults) : base.includes('/vaults/') ? base.replace(/\/(secrets|keys)\/.*$/, '') : base;
+  if (base.includes('/secrets/')) return kind === 'secret' ? base : base.replace(/\/secrets\/.*$/, `/keys/key-${Math.floor(rand() * 50)}`);
+  const vaults = t.vaultsUnder.get(key);
+  const vault = vaults ? pick(rand, vaults) : base;
   return `${vault}/${kind === 'secret' ? 'secrets' : 'keys'}/${kind}-${Math.floor(rand() * 50)}`;
 }
 
@@ -182,43 +220,41 @@ export function buildWorkload(roles: RoleDefinition[], assignmentCount: number, 
   // Make sure deny principals have requests aimed at the deny scopes.
   const denyTargets = denies.flatMap((d) => d.principals.map((p) => ({ principalId: p.id, scope: d.scope })));
 
+  const roleNames = new Map(roles.map((r) => [r.name, r.roleName]));
+  const roleNameOf = (a: RoleAssignment) => roleNames.get(a.roleDefinitionId.slice(a.roleDefinitionId.lastIndexOf('/') + 1)) ?? '';
   const requests: AccessRequest[] = [];
   for (let i = 0; i < requestCount; i++) {
     const mode = rand();
-    let principalId: string;
+    let principalId = pick(rand, principals);
     let base: string;
-    if (mode < 0.55) {
-      // Aimed at one of the principal's own assignments: often allowed.
-      principalId = pick(rand, principals);
+    let kind: Kind;
+    if (mode < 0.6) {
+      // Aimed at one of the principal's own (or its groups') assignments: often allowed.
       const own = byPrincipal.get(principalId) ?? [];
       const via = (memberships.get(principalId) ?? []).flatMap((g) => byPrincipal.get(g) ?? []);
-      const candidates = [...own, ...via];
-      base = candidates.length > 0 ? pick(rand, candidates).scope : pick(rand, t.resourceGroups);
-    } else if (mode < 0.6) {
+      const candidates = own.length + via.length > 0 ? [...own, ...via] : undefined;
+      const target = candidates ? pick(rand, candidates) : undefined;
+      base = target ? target.scope : pick(rand, t.resourceGroups);
+      kind = kindFor(rand, target ? roleNameOf(target) : '');
+    } else if (mode < 0.65) {
       const target = pick(rand, denyTargets);
-      principalId = principals.includes(target.principalId) ? target.principalId : pick(rand, principals);
+      if (principals.includes(target.principalId)) principalId = target.principalId;
       base = target.scope;
+      kind = rand() < 0.5 ? 'blob' : 'secret';
     } else {
-      principalId = pick(rand, principals);
-      base = pick(rand, rand() < 0.5 ? t.resourceGroups : t.subscriptions);
+      base = pick(rand, rand() < 0.7 ? t.resourceGroups : t.subscriptions);
+      kind = kindFor(rand, '');
     }
-    const k = rand();
     let action: string;
     let isDataAction = true;
     let scope: string;
-    if (k < 0.45) {
-      action = pick(rand, BLOB_DATA);
-      scope = deepScopeUnder(rand, t, base, 'blob');
-    } else if (k < 0.8) {
-      action = pick(rand, SECRET_DATA);
-      scope = deepScopeUnder(rand, t, base, 'secret');
-    } else if (k < 0.9) {
-      action = pick(rand, KEY_DATA);
-      scope = deepScopeUnder(rand, t, base, 'key');
-    } else {
+    if (kind === 'control') {
       action = pick(rand, CONTROL);
       isDataAction = false;
       scope = base;
+    } else {
+      action = pick(rand, kind === 'blob' ? BLOB_DATA : kind === 'secret' ? SECRET_DATA : KEY_DATA);
+      scope = deepScopeUnder(rand, t, base, kind);
     }
     const groupIds = memberships.get(principalId);
     requests.push(groupIds ? { principalId, groupIds, action, isDataAction, scope } : { principalId, action, isDataAction, scope });

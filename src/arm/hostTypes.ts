@@ -42,6 +42,10 @@ export const HOST_TYPES: readonly HostType[] = [
   { name: 'Azure Machine Learning compute', type: 'microsoft.machinelearningservices/workspaces/computes', systemAssigned: true, userAssigned: 'many', both: true, flavour: 'machineLearning' },
   { name: 'Service Fabric managed application', type: 'microsoft.servicefabric/managedclusters/applications', systemAssigned: false, userAssigned: 'many', both: false, flavour: 'serviceFabric' },
   { name: 'Azure Arc-enabled server', type: 'microsoft.hybridcompute/machines', systemAssigned: true, userAssigned: 'none', both: false, flavour: 'azureArc' },
+  // Cloud Shell has no ARM resource of its own in a resource group (its console is a per-user
+  // tenant-level object); Mimic models a shell as this pseudo type whose system-assigned
+  // identity stands in for the signed-in user.
+  { name: 'Cloud Shell', type: 'microsoft.portal/consoles', systemAssigned: true, userAssigned: 'none', both: false, flavour: 'cloudShell' },
 ];
 
 /** Any other resource type: Azure's common managed-identity contract without special limits. */

@@ -3,6 +3,14 @@
 // what is an "unknown type". Types with their own behaviour (identities, vaults, storage)
 // also list the api-versions their SDKs send.
 
+/** Microsoft.KeyVault/vaults api-versions (Resource Manager side). */
+const KEY_VAULT_API_VERSIONS = [
+  '2015-06-01', '2016-10-01', '2018-02-14', '2018-02-14-preview', '2019-09-01', '2020-04-01-preview', '2021-04-01-preview',
+  '2021-06-01-preview', '2021-10-01', '2021-11-01-preview', '2022-02-01-preview', '2022-07-01', '2022-11-01', '2023-02-01',
+  '2023-07-01', '2023-08-01-preview', '2024-04-01-preview', '2024-11-01', '2024-12-01-preview', '2025-05-01', '2026-02-01',
+  '2026-03-01-preview', '2026-04-01', '2026-04-01-preview', '2026-05-15-preview',
+] as const;
+
 /** A type without a version list accepts any well-formed api-version. */
 const CATALOG: Record<string, Record<string, readonly string[] | null>> = {
   'Microsoft.ManagedIdentity': {
@@ -23,7 +31,13 @@ const CATALOG: Record<string, Record<string, readonly string[] | null>> = {
   'Microsoft.MachineLearningServices': { workspaces: null, 'workspaces/computes': null },
   'Microsoft.ServiceFabric': { managedClusters: null, 'managedClusters/applications': null },
   'Microsoft.HybridCompute': { machines: null },
-  'Microsoft.KeyVault': { vaults: null, 'vaults/secrets': null, 'vaults/keys': null, managedHSMs: null },
+  'Microsoft.KeyVault': {
+    vaults: KEY_VAULT_API_VERSIONS,
+    'vaults/accessPolicies': KEY_VAULT_API_VERSIONS,
+    'vaults/secrets': null,
+    'vaults/keys': null,
+    managedHSMs: null,
+  },
   'Microsoft.Storage': {
     storageAccounts: null,
     'storageAccounts/blobServices': null,

@@ -12,6 +12,22 @@ export interface WriteContext {
   mode: 'put' | 'patch';
   /** The request body as sent. */
   body: Record<string, unknown>;
+  /** The api-version of the request (some defaults depend on it). */
+  apiVersion?: string;
+}
+
+/** A PUT/PATCH on a child "type" that names an operation on its parent, not a resource. */
+export interface OperationContext {
+  caller: Caller;
+  tenantId: string;
+  /** The operation's path as an id, e.g. `{vault id}/accessPolicies/add`. */
+  id: string;
+  /** The last segment, e.g. 'add'. */
+  name: string;
+  parent: StoredResource;
+  body: Record<string, unknown>;
+  mode: 'put' | 'patch';
+  apiVersion?: string;
 }
 
 export interface ResourceTypeHooks {
@@ -28,6 +44,11 @@ export interface ResourceTypeHooks {
   beforeDelete?(doc: StoredResource): Promise<Op[]> | Op[];
   /** The body returned for the resource (defaults to the stored document). */
   view?(doc: StoredResource): Record<string, unknown>;
+  /**
+   * For child types that are operations on their parent (e.g. `vaults/accessPolicies/{add|replace|remove}`):
+   * handles the write instead of storing a resource document.
+   */
+  operation?(ctx: OperationContext): Promise<{ status: 200 | 201; body: Record<string, unknown> }>;
 }
 
 export class ResourceTypeRegistry {

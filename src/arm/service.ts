@@ -13,6 +13,8 @@ import type { ResourceTypeRegistry } from './resourceTypes.js';
 /** Decides whether a caller may perform an action at a scope; throws ArmError 403 when not. */
 export interface Authorizer {
   check(caller: Caller, action: string, scope: string): void;
+  /** The same decision without side effects (no error, no audit), for filtering lists. */
+  allows?(caller: Caller, action: string, scope: string): boolean;
 }
 
 export const allowAll: Authorizer = { check() {} };
@@ -104,10 +106,16 @@ export class ArmService {
     return group;
   }
 
+  /** Every group when the caller may read groups subscription-wide; otherwise the groups it may read (403 if none). */
   async listResourceGroups(caller: Caller, sub: string): Promise<StoredResourceGroup[]> {
     this.requireSubscription(sub);
-    this.authorizer.check(caller, 'Microsoft.Resources/subscriptions/resourceGroups/read', `/subscriptions/${this.tenant.subscriptionId}`);
-    return (await this.store.list<StoredResourceGroup>(RESOURCE_GROUPS, { prefix: `/subscriptions/${this.tenant.subscriptionId}/resourcegroups/` })).map((e) => e.value);
+    const action = 'Microsoft.Resources/subscriptions/resourceGroups/read';
+    const subscriptionScope = `/subscriptions/${this.tenant.subscriptionId}`;
+    const groups = (await this.store.list<StoredResourceGroup>(RESOURCE_GROUPS, { prefix: `/subscriptions/${this.tenant.subscriptionId}/resourcegroups/` })).map((e) => e.value);
+    if (this.can(caller, action, subscriptionScope)) return groups;
+    const readable = groups.filter((g) => this.can(caller, action, g.id));
+    if (readable.length === 0) this.authorizer.check(caller, action, subscriptionScope);
+    return readable;
   }
 
   /** Deletes the group and everything in it, including the system-assigned identities of its resources. */
@@ -169,7 +177,7 @@ export class ArmService {
     return v;
   }
 
-  async putResource(caller: Caller, r: ResourceId, body: Record<string, unknown>, mode: 'put' | 'patch'): Promise<WriteResult<Record<string, unknown>>> {
+  async putResource(caller: Caller, r: ResourceId, body: Record<string, unknown>, mode: 'put' | 'patch', opts: { apiVersion?: string } = {}): Promise<WriteResult<Record<string, unknown>>> {
     this.requireSubscription(r.subscriptionId);
     const type = fullType(r);
     const typeLower = type.toLowerCase();
@@ -187,6 +195,7 @@ export class ArmService {
     this.authorizer.check(caller, `${type}/write`, id);
     const hooks = this.types.get(typeLower);
     const name = r.names[r.names.length - 1]!;
+    if (hooks?.operation && parent) return hooks.operation({ caller, tenantId: this.tenant.tenantId, id, name, parent, body, mode, apiVersion: opts.apiVersion });
     if (!previous) {
       if (hooks?.validateName) hooks.validateName(name);
       else validateResourceName(typeLower, name);
@@ -220,7 +229,7 @@ export class ArmService {
     );
     if (identity.identity) doc.identity = identity.identity;
     const ops: Op[] = [...identity.ops];
-    if (hooks?.beforeWrite) ops.push(...(await hooks.beforeWrite(doc, { caller, tenantId: this.tenant.tenantId, previous, mode, body })));
+    if (hooks?.beforeWrite) ops.push(...(await hooks.beforeWrite(doc, { caller, tenantId: this.tenant.tenantId, previous, mode, body, apiVersion: opts.apiVersion })));
     ops.push({ op: 'put', kind: RESOURCES, key, value: doc });
     await this.store.apply(ops);
     return { status: previous ? 200 : 201, body: this.view(doc) };
@@ -266,8 +275,13 @@ export class ArmService {
   }
 
   private canRead(caller: Caller, doc: StoredResource): boolean {
+    return this.can(caller, `${doc.type}/read`, doc.id);
+  }
+
+  private can(caller: Caller, action: string, scope: string): boolean {
+    if (this.authorizer.allows) return this.authorizer.allows(caller, action, scope);
     try {
-      this.authorizer.check(caller, `${doc.type}/read`, doc.id);
+      this.authorizer.check(caller, action, scope);
       return true;
     } catch {
       return false;

@@ -1,16 +1,30 @@
 // The Azure RBAC decision engine over in-memory indexes. No I/O: callers feed it role
 // definitions, role assignments and deny assignments, and ask for decisions.
 //
-// Hot path (`decide`): scope string -> normalized scope (memo), principal -> its
-// assignments (Map), per assignment a path-prefix test and a memoised per-role lookup of
-// the action; the returned Decision objects are prebuilt per assignment, so a decision
-// allocates nothing once the memos are warm. `explain` repeats the decision and adds
-// the near misses.
+// Hot path (`decide`), built to touch few cache lines: the requested scope is looked up
+// in a memo of analysed scopes (ScopeProbe); one Map lookup finds the principal's
+// assignments and deny assignments; the assignments are first filtered on a compact
+// array of integers (scope length, fingerprint, interned scope id, role ordinal); the
+// action's verdict row (VerdictMemo) answers each role with one byte; the returned
+// Decision objects are prebuilt per assignment. Once the memos are warm a decision
+// allocates nothing. `explain` repeats the decision and adds the near misses.
 
 import { compileCondition, type CompiledCondition, type ConditionContext } from './conditions.js';
 import { ManagementGroupTree } from './managementGroups.js';
 import { CompiledPermissions, type GrantEntry } from './permissions.js';
-import { isManagementGroupScope, normalizeScope, scopeCovers } from './scope.js';
+import { isManagementGroupScope, normalizeScope } from './scope.js';
+import {
+  ScopeProbe,
+  boundaryOf,
+  confirmPrefix,
+  confirmedAs,
+  isExactly,
+  isUnder,
+  normalizedOf,
+  scopeFingerprint,
+  type ScopeInfo,
+} from './scopeProbe.js';
+import { CONDITIONAL, GRANTED, NOT_GRANTED, UNKNOWN, VerdictMemo } from './verdicts.js';
 import type {
   AccessRequest,
   Decision,
@@ -29,22 +43,31 @@ export const ALL_PRINCIPALS_ID = '00000000-0000-0000-0000-000000000000';
 const NO_NEAR_MISSES: readonly NearMiss[] = Object.freeze([]);
 const NO_ATTRIBUTES: RequestAttributes = Object.freeze({});
 const NO_MATCH: Decision = Object.freeze({ allowed: false, reason: 'NoMatchingAssignment', nearMisses: NO_NEAR_MISSES });
-const SCOPE_MEMO_LIMIT = 65_536;
 
 interface RoleSlot {
   readonly key: string;
+  /** Index into verdict rows. */
+  readonly ordinal: number;
   def: RoleDefinition | undefined;
   perms: CompiledPermissions | undefined;
   /** Assignments pointing at this slot; a slot without a definition or references is dropped. */
   refs: number;
 }
 
-interface AssignmentRecord {
-  readonly source: RoleAssignment;
-  readonly principal: string;
+interface ScopedRecord {
+  /** Normalized scope, its length and fingerprint (see ScopeProbe). */
   readonly scope: string;
+  readonly scopeLength: number;
+  readonly fingerprint: number;
   /** Assigned at a management group, whose reach also follows the group tree. */
   readonly viaTree: boolean;
+}
+
+interface AssignmentRecord extends ScopedRecord {
+  readonly source: RoleAssignment;
+  /** Interned id of `scope`. */
+  readonly scopeId: number;
+  readonly principal: string;
   readonly slot: RoleSlot;
   readonly condition: CompiledCondition | null;
   // Prebuilt decisions, rebuilt when the role definition object changes.
@@ -54,15 +77,55 @@ interface AssignmentRecord {
   conditionFailedRole: RoleDefinition | undefined;
 }
 
-interface DenyRecord {
+interface DenyRecord extends ScopedRecord {
   readonly source: DenyAssignment;
-  readonly scope: string;
-  readonly viaTree: boolean;
   readonly exactScopeOnly: boolean;
   readonly principalKeys: readonly string[];
   readonly excluded: ReadonlySet<string>;
   readonly perms: CompiledPermissions;
   readonly decision: Decision;
+}
+
+/**
+ * What the engine holds for one principal (user, service principal or group). Entries
+ * are immutable and rebuilt on every change, so an entry and its `keys` are allocated
+ * together and share cache lines.
+ */
+interface PrincipalEntry {
+  readonly assignments: readonly AssignmentRecord[];
+  /**
+   * KEY_STRIDE integers per assignment, in the same order: scope length (VIA_TREE for
+   * management groups), scope fingerprint, interned scope id and role ordinal. Scanning
+   * these contiguous numbers rejects most assignments without touching their records.
+   */
+  readonly keys: readonly number[];
+  readonly denies: readonly DenyRecord[];
+}
+
+const VIA_TREE = -1;
+const KEY_STRIDE = 4;
+
+function makeEntry(assignments: readonly AssignmentRecord[], denies: readonly DenyRecord[]): PrincipalEntry {
+  const keys = new Array<number>(assignments.length * KEY_STRIDE);
+  assignments.forEach((a, i) => {
+    const k = i * KEY_STRIDE;
+    keys[k] = a.viaTree ? VIA_TREE : a.scopeLength;
+    keys[k + 1] = a.fingerprint;
+    keys[k + 2] = a.scopeId;
+    keys[k + 3] = a.slot.ordinal;
+  });
+  return { assignments, keys, denies };
+}
+
+const EMPTY_ENTRY: PrincipalEntry = makeEntry([], []);
+
+function verdictOf(entry: GrantEntry): number {
+  return entry === null ? NOT_GRANTED : entry.length === 0 ? GRANTED : CONDITIONAL;
+}
+
+function scoped(rawScope: string): ScopedRecord {
+  const scope = normalizeScope(rawScope);
+  return { scope, scopeLength: scope.length, fingerprint: scopeFingerprint(scope), viaTree: isManagementGroupScope(scope) };
 }
 
 /** The GUID at the end of a role definition id (or the GUID itself), lower-cased. */
@@ -93,26 +156,21 @@ function copyPrincipals(list: readonly DenyPrincipal[] | undefined): DenyPrincip
   return frozenList((list ?? []).map((p) => Object.freeze({ id: p.id, type: p.type })));
 }
 
-function removeFrom<T>(map: Map<string, T[]>, key: string, item: T): void {
-  const list = map.get(key);
-  if (list === undefined) return;
+function without<T>(list: readonly T[], item: T): T[] {
+  return list.filter((x) => x !== item);
+}
+
+function removeItem<T>(list: T[], item: T): void {
   const at = list.indexOf(item);
   if (at !== -1) list.splice(at, 1);
-  if (list.length === 0) map.delete(key);
 }
 
-function pushTo<T>(map: Map<string, T[]>, key: string, item: T): void {
-  const list = map.get(key);
-  if (list === undefined) map.set(key, [item]);
-  else list.push(item);
-}
-
-/** Index lookup by principal id; ids are stored lower-cased and usually arrive that way. */
-function byPrincipal<T>(map: Map<string, T[]>, principalId: string): T[] | undefined {
-  const list = map.get(principalId);
-  if (list !== undefined) return list;
-  const lower = principalId.toLowerCase();
-  return lower === principalId ? undefined : map.get(lower);
+function hasUpperCase(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if ((c >= 65 && c <= 90) || c >= 128) return true;
+  }
+  return false;
 }
 
 function contextOf(req: AccessRequest): ConditionContext {
@@ -130,11 +188,18 @@ export class AuthzEngine {
   private readonly roles = new Map<string, RoleSlot>();
   private readonly rolesByName = new Map<string, Set<RoleSlot>>();
   private readonly assignmentsById = new Map<string, AssignmentRecord>();
-  private readonly assignmentsByPrincipal = new Map<string, AssignmentRecord[]>();
   private readonly denyById = new Map<string, DenyRecord>();
-  private readonly denyByPrincipal = new Map<string, DenyRecord[]>();
-  private readonly scopeMemo = new Map<string, string>();
+  /** Lower-cased principal id -> its assignments and the deny assignments naming it. */
+  private readonly principals = new Map<string, PrincipalEntry>();
+  /** Deny assignments for all principals (the zero GUID). */
+  private readonly everyoneDenies: DenyRecord[] = [];
   private readonly tree = new ManagementGroupTree();
+  private readonly probe = new ScopeProbe();
+  private readonly verdicts = new VerdictMemo();
+  private nextOrdinal = 0;
+  /** Interned assignment scopes; ids are never reused for another string. */
+  private readonly scopeIds = new Map<string, { id: number; refs: number }>();
+  private nextScopeId = 0;
   /** Set by `scan` when a grant was found but its conditions did not hold. */
   private conditionFailure: AssignmentRecord | undefined;
 
@@ -154,9 +219,10 @@ export class AuthzEngine {
       assignableScopes: frozenList(def.assignableScopes),
     });
     const slot = this.slotFor(key);
-    if (slot.def !== undefined) this.unindexName(slot);
+    this.unindexName(slot);
     slot.def = copy;
     slot.perms = perms;
+    this.verdicts.reset(this.nextOrdinal);
     const name = copy.roleName.toLowerCase();
     let set = this.rolesByName.get(name);
     if (set === undefined) this.rolesByName.set(name, (set = new Set()));
@@ -170,6 +236,7 @@ export class AuthzEngine {
     slot.def = undefined;
     slot.perms = undefined;
     if (slot.refs === 0) this.roles.delete(slot.key);
+    this.verdicts.reset(this.nextOrdinal);
     return true;
   }
 
@@ -194,8 +261,9 @@ export class AuthzEngine {
   private slotFor(key: string): RoleSlot {
     let slot = this.roles.get(key);
     if (slot === undefined) {
-      slot = { key, def: undefined, perms: undefined, refs: 0 };
+      slot = { key, ordinal: this.nextOrdinal++, def: undefined, perms: undefined, refs: 0 };
       this.roles.set(key, slot);
+      this.verdicts.reset(this.nextOrdinal);
     }
     return slot;
   }
@@ -215,14 +283,14 @@ export class AuthzEngine {
     const condition = a.condition ? compileCondition(a.condition, a.conditionVersion) : null;
     const source: RoleAssignment = Object.freeze({ ...a });
     this.removeRoleAssignment(a.id);
-    const scope = normalizeScope(a.scope);
     const slot = this.slotFor(roleKey(a.roleDefinitionId));
     slot.refs++;
+    const where = scoped(a.scope);
     const record: AssignmentRecord = {
+      ...where,
+      scopeId: this.internScope(where.scope),
       source,
       principal: a.principalId.toLowerCase(),
-      scope,
-      viaTree: isManagementGroupScope(scope),
       slot,
       condition,
       allowed: undefined,
@@ -231,7 +299,8 @@ export class AuthzEngine {
       conditionFailedRole: undefined,
     };
     this.assignmentsById.set(a.id.toLowerCase(), record);
-    pushTo(this.assignmentsByPrincipal, record.principal, record);
+    const entry = this.principals.get(record.principal) ?? EMPTY_ENTRY;
+    this.setEntry(record.principal, [...entry.assignments, record], entry.denies);
   }
 
   removeRoleAssignment(id: string): boolean {
@@ -239,16 +308,37 @@ export class AuthzEngine {
     const record = this.assignmentsById.get(key);
     if (record === undefined) return false;
     this.assignmentsById.delete(key);
-    removeFrom(this.assignmentsByPrincipal, record.principal, record);
+    const entry = this.principals.get(record.principal);
+    if (entry !== undefined) {
+      this.setEntry(record.principal, without(entry.assignments, record), entry.denies);
+    }
+    this.releaseScope(record.scope);
     const slot = record.slot;
     slot.refs--;
     if (slot.refs === 0 && slot.def === undefined) this.roles.delete(slot.key);
     return true;
   }
 
+  private internScope(scope: string): number {
+    let entry = this.scopeIds.get(scope);
+    if (entry === undefined) this.scopeIds.set(scope, (entry = { id: this.nextScopeId++, refs: 0 }));
+    entry.refs++;
+    return entry.id;
+  }
+
+  private releaseScope(scope: string): void {
+    const entry = this.scopeIds.get(scope);
+    if (entry !== undefined && --entry.refs === 0) this.scopeIds.delete(scope);
+  }
+
   /** Assignments made directly to this principal (not through its groups). */
   assignmentsFor(principalId: string): RoleAssignment[] {
-    return (this.assignmentsByPrincipal.get(principalId.toLowerCase()) ?? []).map((r) => r.source);
+    return (this.principals.get(principalId.toLowerCase())?.assignments ?? []).map((r) => r.source);
+  }
+
+  private setEntry(principal: string, assignments: readonly AssignmentRecord[], denies: readonly DenyRecord[]): void {
+    if (assignments.length === 0 && denies.length === 0) this.principals.delete(principal);
+    else this.principals.set(principal, makeEntry(assignments, denies));
   }
 
   // ---- deny assignments ----
@@ -263,11 +353,9 @@ export class AuthzEngine {
       excludePrincipals: copyPrincipals(d.excludePrincipals),
     });
     this.removeDenyAssignment(d.id);
-    const scope = normalizeScope(d.scope);
     const record: DenyRecord = {
+      ...scoped(d.scope),
       source,
-      scope,
-      viaTree: isManagementGroupScope(scope),
       exactScopeOnly: d.doNotApplyToChildScopes === true,
       principalKeys: [...new Set(source.principals.map((p) => p.id.toLowerCase()))],
       excluded: new Set(source.excludePrincipals.map((p) => p.id.toLowerCase())),
@@ -280,7 +368,13 @@ export class AuthzEngine {
       }),
     };
     this.denyById.set(d.id.toLowerCase(), record);
-    for (const p of record.principalKeys) pushTo(this.denyByPrincipal, p, record);
+    for (const p of record.principalKeys) {
+      if (p === ALL_PRINCIPALS_ID) this.everyoneDenies.push(record);
+      else {
+        const entry = this.principals.get(p) ?? EMPTY_ENTRY;
+        this.setEntry(p, entry.assignments, [...entry.denies, record]);
+      }
+    }
   }
 
   removeDenyAssignment(id: string): boolean {
@@ -288,7 +382,14 @@ export class AuthzEngine {
     const record = this.denyById.get(key);
     if (record === undefined) return false;
     this.denyById.delete(key);
-    for (const p of record.principalKeys) removeFrom(this.denyByPrincipal, p, record);
+    for (const p of record.principalKeys) {
+      if (p === ALL_PRINCIPALS_ID) {
+        removeItem(this.everyoneDenies, record);
+        continue;
+      }
+      const entry = this.principals.get(p);
+      if (entry !== undefined) this.setEntry(p, entry.assignments, without(entry.denies, record));
+    }
     return true;
   }
 
@@ -313,17 +414,19 @@ export class AuthzEngine {
   // ---- decisions ----
 
   decide(req: AccessRequest): Decision {
-    const scope = this.scopeOf(req.scope);
+    const target = this.probe.info(req.scope);
+    const entry = this.entryOf(req.principalId);
+    const groups = req.groupIds;
     if (this.denyById.size !== 0) {
-      const deny = this.findDeny(req, scope);
+      const deny = this.findDeny(entry, groups, req, target);
       if (deny !== undefined) return deny.decision;
     }
     this.conditionFailure = undefined;
-    let grant = this.scan(this.assignmentsOf(req.principalId), req, scope);
-    const groups = req.groupIds;
+    let grant = entry === undefined ? undefined : this.scan(entry, req, target);
     if (grant === undefined && groups !== undefined) {
       for (let i = 0; i < groups.length && grant === undefined; i++) {
-        grant = this.scan(this.assignmentsOf(groups[i]!), req, scope);
+        const g = this.entryOf(groups[i]!);
+        if (g !== undefined) grant = this.scan(g, req, target);
       }
     }
     if (grant !== undefined) return this.allowedDecision(grant);
@@ -338,50 +441,61 @@ export class AuthzEngine {
   /** The same decision as `decide`, plus the assignments that came close and why they did not grant. */
   explain(req: AccessRequest): Decision {
     const decision = this.decide(req);
-    const scope = this.scopeOf(req.scope);
+    const target = this.probe.info(req.scope);
     const nearMisses: NearMiss[] = [];
     const seen = new Set<AssignmentRecord>();
     for (const id of [req.principalId, ...(req.groupIds ?? [])]) {
-      for (const a of this.assignmentsOf(id) ?? []) {
+      for (const a of this.entryOf(id)?.assignments ?? []) {
         if (seen.has(a)) continue;
         seen.add(a);
-        const why = this.whyNot(a, req, scope);
+        const why = this.whyNot(a, req, target);
         if (why !== undefined) nearMisses.push({ assignment: a.source, role: a.slot.def, why });
       }
     }
     return { ...decision, nearMisses };
   }
 
-  private scopeOf(raw: string): string {
-    let scope = this.scopeMemo.get(raw);
-    if (scope === undefined) {
-      scope = normalizeScope(raw);
-      if (this.scopeMemo.size >= SCOPE_MEMO_LIMIT) this.scopeMemo.clear();
-      this.scopeMemo.set(raw, scope);
-    }
-    return scope;
+  /** Ids are stored lower-cased and usually arrive that way, so the raw id is tried first. */
+  private entryOf(principalId: string): PrincipalEntry | undefined {
+    const entry = this.principals.get(principalId);
+    if (entry !== undefined || !hasUpperCase(principalId)) return entry;
+    return this.principals.get(principalId.toLowerCase());
   }
 
-  private assignmentsOf(principalId: string): AssignmentRecord[] | undefined {
-    return byPrincipal(this.assignmentsByPrincipal, principalId);
+  /** Whether the requested scope lies at or below the record's scope. */
+  private covers(r: ScopedRecord, target: ScopeInfo): boolean {
+    if (isUnder(target, r.scope, r.scopeLength, r.fingerprint)) return true;
+    return r.viaTree && this.tree.groupScopesAbove(normalizedOf(target)).includes(r.scope);
   }
 
-  private covers(assigned: string, viaTree: boolean, target: string): boolean {
-    if (scopeCovers(assigned, target)) return true;
-    return viaTree && this.tree.groupScopesAbove(target).includes(assigned);
-  }
-
-  private scan(list: AssignmentRecord[] | undefined, req: AccessRequest, scope: string): AssignmentRecord | undefined {
-    if (list === undefined) return undefined;
-    for (let i = 0; i < list.length; i++) {
-      const a = list[i]!;
-      if (!this.covers(a.scope, a.viaTree, scope)) continue;
-      const perms = a.slot.perms;
-      if (perms === undefined) continue; // unknown role definition grants nothing
-      const entry = perms.grants(req.action, req.isDataAction);
-      if (entry === null) continue;
-      if (entry.length === 0 && a.condition === null) return a;
-      if (this.conditionsHold(entry, a.condition, req)) return a;
+  private scan(entry: PrincipalEntry, req: AccessRequest, target: ScopeInfo): AssignmentRecord | undefined {
+    const list = entry.assignments;
+    const keys = entry.keys;
+    let row: Uint8Array | undefined;
+    for (let k = 0; k < keys.length; k += KEY_STRIDE) {
+      const length = keys[k]!;
+      if (length === VIA_TREE) {
+        if (!this.covers(list[k >> 2]!, target)) continue;
+      } else if (length !== 1) {
+        // length 1 is the tenant root, which covers everything
+        const at = boundaryOf(target, length, keys[k + 1]!);
+        if (at === -1) continue;
+        const id = keys[k + 2]!;
+        if (!confirmedAs(target, at, id) && !confirmPrefix(target, at, list[k >> 2]!.scope, id)) continue;
+      }
+      row ??= this.verdicts.row(req.action, req.isDataAction);
+      const ordinal = keys[k + 3]!;
+      let verdict = ordinal < row.length ? row[ordinal]! : UNKNOWN;
+      if (verdict === NOT_GRANTED) continue;
+      const a = list[k >> 2]!;
+      if (verdict === UNKNOWN) {
+        // an unknown role definition (no perms) grants nothing
+        verdict = a.slot.perms === undefined ? NOT_GRANTED : verdictOf(a.slot.perms.grants(req.action, req.isDataAction));
+        if (ordinal < row.length) row[ordinal] = verdict;
+        if (verdict === NOT_GRANTED) continue;
+      }
+      if (verdict === GRANTED && a.condition === null) return a;
+      if (this.conditionsHold(a.slot.perms!.grants(req.action, req.isDataAction)!, a.condition, req)) return a;
       if (this.conditionFailure === undefined) this.conditionFailure = a;
     }
     return undefined;
@@ -394,21 +508,26 @@ export class AuthzEngine {
     return condition === null || condition.evaluate(ctx);
   }
 
-  private findDeny(req: AccessRequest, scope: string): DenyRecord | undefined {
-    let hit = this.scanDeny(byPrincipal(this.denyByPrincipal, req.principalId), req, scope);
-    const groups = req.groupIds;
+  private findDeny(
+    entry: PrincipalEntry | undefined,
+    groups: readonly string[] | undefined,
+    req: AccessRequest,
+    target: ScopeInfo,
+  ): DenyRecord | undefined {
+    let hit = entry === undefined ? undefined : this.scanDeny(entry.denies, req, target);
     if (hit === undefined && groups !== undefined) {
       for (let i = 0; i < groups.length && hit === undefined; i++) {
-        hit = this.scanDeny(byPrincipal(this.denyByPrincipal, groups[i]!), req, scope);
+        const g = this.entryOf(groups[i]!);
+        if (g !== undefined) hit = this.scanDeny(g.denies, req, target);
       }
     }
-    return hit ?? this.scanDeny(this.denyByPrincipal.get(ALL_PRINCIPALS_ID), req, scope);
+    return hit ?? this.scanDeny(this.everyoneDenies, req, target);
   }
 
-  private scanDeny(list: DenyRecord[] | undefined, req: AccessRequest, scope: string): DenyRecord | undefined {
-    if (list === undefined) return undefined;
-    for (const d of list) {
-      const applies = d.exactScopeOnly ? scope === d.scope : this.covers(d.scope, d.viaTree, scope);
+  private scanDeny(list: readonly DenyRecord[], req: AccessRequest, target: ScopeInfo): DenyRecord | undefined {
+    for (let i = 0; i < list.length; i++) {
+      const d = list[i]!;
+      const applies = d.exactScopeOnly ? isExactly(target, d.scope) : this.covers(d, target);
       if (!applies || this.isExcluded(d, req)) continue;
       const entry = d.perms.grants(req.action, req.isDataAction);
       if (entry === null) continue;
@@ -451,11 +570,11 @@ export class AuthzEngine {
   }
 
   /** Why this assignment does not grant the request, or undefined when it does. */
-  private whyNot(a: AssignmentRecord, req: AccessRequest, scope: string): string | undefined {
+  private whyNot(a: AssignmentRecord, req: AccessRequest, target: ScopeInfo): string | undefined {
     const role = a.slot.def;
     const perms = a.slot.perms;
     const label = role ? role.roleName : `Role definition '${a.source.roleDefinitionId}'`;
-    if (!this.covers(a.scope, a.viaTree, scope)) {
+    if (!this.covers(a, target)) {
       return `${label} is assigned at '${a.source.scope}', which does not contain '${req.scope}'`;
     }
     if (role === undefined || perms === undefined) {

@@ -6,6 +6,12 @@ import { resolveDataDir, DEFAULT_PORT } from '../server/config.js';
 import { adminEnvironment, shellExports } from './environment.js';
 import { CliError } from './client.js';
 import { registerResourceCommands } from './commands/resources.js';
+import { registerRoleCommands } from './commands/role.js';
+import { registerKeyVaultCommands } from './commands/keyvault.js';
+import { registerAppCommands } from './commands/app.js';
+import { registerLogCommands } from './commands/log.js';
+import { registerStorageCommands } from './commands/storage.js';
+import { addEnvAsOptions, printAsEnvironment, registerIdentityRuntimeCommands } from './commands/identityRuntime.js';
 import { dataDirOption, jsonOption } from './common.js';
 
 const program = new Command();
@@ -46,19 +52,26 @@ program
     process.once('SIGTERM', stop);
   });
 
-program
+addEnvAsOptions(program
   .command('env')
   .description('print the environment that lets a program use Mimic')
-  .option('--admin', 'act as the local administrator (client credentials)')
+  .option('--admin', 'act as the local administrator (client credentials)'))
   .addOption(dataDirOption())
   .addOption(jsonOption())
-  .action(async (opts: { admin?: boolean; dataDir?: string; json?: boolean }) => {
-    if (!opts.admin) throw new CliError('say who the program acts as: --admin', 2);
+  .action(async (opts: { admin?: boolean; as?: string; flavour?: string; clientId?: string; federatedTokenFile?: string; dataDir?: string; json?: boolean }) => {
+    if (opts.as) return printAsEnvironment({ ...opts, as: opts.as });
+    if (!opts.admin) throw new CliError('say who the program acts as: --admin, or --as RESOURCE', 2);
     const env = await adminEnvironment(resolveDataDir(opts.dataDir));
     process.stdout.write(opts.json ? JSON.stringify(env, null, 2) + '\n' : shellExports(env) + '\n');
   });
 
 registerResourceCommands(program);
+registerRoleCommands(program);
+registerKeyVaultCommands(program);
+registerAppCommands(program);
+registerLogCommands(program);
+registerStorageCommands(program);
+registerIdentityRuntimeCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CliError) {

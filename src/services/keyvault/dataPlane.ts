@@ -1,0 +1,60 @@
+// The data-plane request pipeline of every vault, chosen by Host (`{vault}.vault.azure.net`):
+// vault -> bearer token (challenge first, body untouched) -> api-version -> route ->
+// authorization (RBAC or access policy) -> handler. Nothing is read or written for a request
+// that fails authentication or authorization.
+import type { ServerResponse } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { sendEmpty, sendJson, segments, type Request } from '../../server/http.js';
+import type { Sealer } from '../../crypto/masterKey.js';
+import { requireDataApiVersion } from './apiVersions.js';
+import type { KvAuthenticator } from './authenticate.js';
+import type { KvAuthorizer } from './authorize.js';
+import type { KvContext, KvHandler } from './context.js';
+import { KvError, sendKvError } from './errors.js';
+import { OPERATIONS, type OperationId } from './operations.js';
+import { resolveRoute } from './routes.js';
+import type { VaultData } from './vaultData.js';
+import type { VaultIndex } from './vaultIndex.js';
+import { VAULT_DNS_SUFFIX } from './vaultModel.js';
+
+/** What Key Vault reports in `x-ms-keyvault-service-version`. */
+const SERVICE_VERSION = '1.9.2695.1';
+
+export class KeyVaultDataPlane {
+  constructor(
+    private readonly vaults: VaultIndex,
+    private readonly authn: KvAuthenticator,
+    private readonly authz: KvAuthorizer,
+    private readonly data: VaultData,
+    private readonly sealer: Sealer,
+    private readonly handlers: Record<OperationId, KvHandler>,
+  ) {}
+
+  /** Requests addressed to a vault host. */
+  matches(req: Request): boolean {
+    return req.host.endsWith(VAULT_DNS_SUFFIX) && req.host.length > VAULT_DNS_SUFFIX.length;
+  }
+
+  async handle(req: Request, res: ServerResponse): Promise<void> {
+    const vault = this.vaults.byHost(req.host);
+    const headers: Record<string, string> = {
+      'x-ms-request-id': randomUUID(),
+      'x-ms-keyvault-service-version': SERVICE_VERSION,
+      ...(vault ? { 'x-ms-keyvault-region': vault.location } : {}),
+    };
+    try {
+      if (!vault) throw new KvError(404, 'VaultNotFound', `No vault is named '${req.host.slice(0, req.host.indexOf('.'))}' in this Mimic instance.`);
+      const caller = this.authn.authenticate(req);
+      const apiVersion = requireDataApiVersion(req.query);
+      const route = resolveRoute(req.method, req.path, segments(req.path));
+      this.authz.check(vault, caller, OPERATIONS[route.op], route.name || undefined);
+      const ctx: KvContext = { req, vault, caller, apiVersion, data: this.data, sealer: this.sealer, name: route.name, version: route.version };
+      const result = await this.handlers[route.op](ctx);
+      if (result.body === undefined) sendEmpty(res, result.status, headers);
+      else sendJson(res, result.status, result.body, headers);
+    } catch (err) {
+      if (err instanceof KvError) return sendKvError(res, err, headers);
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,34 @@
+// Key Vault module: the Microsoft.KeyVault/vaults resource type (and its accessPolicies
+// operation) in the Resource Manager, and the data plane of every vault on the main HTTPS
+// origin, chosen by Host `{vault}.vault.azure.net` (Node programs reach it through the preload
+// routing of `*.vault.azure.net`; other clients can connect to the origin with that Host/SNI).
+import type { ModuleSetup } from '../../server/context.js';
+import { KvAuthenticator } from './authenticate.js';
+import { KvAuthorizer } from './authorize.js';
+import { certificateHandlers, CERTIFICATES } from './certificates.js';
+import { KeyVaultDataPlane } from './dataPlane.js';
+import { keyHandlers, KEYS } from './keys.js';
+import type { CollectionSpec } from './lifecycle.js';
+import type { Collection } from './records.js';
+import { secretHandlers, SECRETS } from './secrets.js';
+import { VaultData } from './vaultData.js';
+import { VaultIndex } from './vaultIndex.js';
+import { VAULT_DNS_SUFFIX } from './vaultModel.js';
+import { accessPolicyOperationHooks, vaultHooks } from './vaultResource.js';
+
+const SPECS: Record<Collection, CollectionSpec> = { secrets: SECRETS, keys: KEYS, certificates: CERTIFICATES };
+
+export const setupKeyVault: ModuleSetup = async (ctx) => {
+  const data = new VaultData(ctx.store);
+  ctx.types.register(vaultHooks(ctx.store, data));
+  ctx.types.register(accessPolicyOperationHooks(ctx.store));
+  const index = await VaultIndex.load(ctx.store);
+  ctx.onClose.push(() => index.close());
+  const specOf = (c: Collection) => SPECS[c];
+  const handlers = { ...secretHandlers(specOf), ...keyHandlers(specOf), ...certificateHandlers(specOf) };
+  const plane = new KeyVaultDataPlane(index, new KvAuthenticator(ctx.tokens), new KvAuthorizer(ctx.authz), data, ctx.sealer, handlers);
+  ctx.originRoutes.push({ matches: (req) => plane.matches(req), handle: (req, res) => plane.handle(req, res) });
+  ctx.onReady.push((origin) => {
+    ctx.routes[`*${VAULT_DNS_SUFFIX}`] = `127.0.0.1:${new URL(origin).port}`;
+  });
+};

@@ -1,0 +1,118 @@
+// The request handling every flavour shares: method, headers, the secret that names the
+// resource, query (or Cloud Shell's form body), api-version, the identity selector, then
+// the token or the flavour's error.
+import type { ServerResponse } from 'node:http';
+import { BodyTooLargeError, type Request } from '../../server/http.js';
+import type { HostCredentials } from './credentials.js';
+import { ALL_SELECTOR_PARAMS, FLAVOURS, type FlavourSpec, type ServedFlavour } from './flavours.js';
+import type { HostRecord } from './hosts.js';
+import type { ManagedIdentityTokens } from './issuer.js';
+import { failureError, invalidRequest, MiError, sendMiError, sendToken } from './protocol.js';
+import type { IdentitySelector } from './selection.js';
+
+/** Longest resource URI accepted; longer values are not application ID URIs. */
+const MAX_RESOURCE_LENGTH = 2048;
+const MAX_FORM_BYTES = 8 * 1024;
+
+export class TokenEndpoints {
+  constructor(
+    private readonly credentials: HostCredentials,
+    private readonly tokens: ManagedIdentityTokens,
+    private readonly tenantId: string,
+  ) {}
+
+  /**
+   * Serves one token request. `secretFromPath` is the resource prefix of the IMDS and Cloud
+   * Shell paths; the other flavours carry their secret in a header.
+   */
+  async handle(flavour: ServedFlavour, req: Request, res: ServerResponse, secretFromPath?: string): Promise<void> {
+    const spec = FLAVOURS[flavour];
+    try {
+      await this.serve(spec, req, res, secretFromPath);
+    } catch (err) {
+      if (err instanceof MiError) return sendMiError(res, flavour, err);
+      throw err;
+    }
+  }
+
+  private async serve(spec: FlavourSpec, req: Request, res: ServerResponse, secretFromPath?: string): Promise<void> {
+    if (spec.refusesForwarded && req.raw.headers['x-forwarded-for'] !== undefined) {
+      throw invalidRequest('Request contains X-Forwarded-For header; requests through a proxy are refused');
+    }
+    if (spec.requiresMetadata && req.header('metadata') !== 'true') throw invalidRequest('Required metadata header not specified');
+    if (req.method !== spec.method) throw new MiError(405, 'invalid_request', `The HTTP method '${req.method}' is not allowed; use ${spec.method}.`);
+
+    const host = this.hostOf(spec, req, secretFromPath);
+    const params = spec.method === 'POST' ? await formParams(req) : req.query;
+    for (const name of new Set(params.keys())) {
+      if (params.getAll(name).length > 1) throw invalidRequest(`The request includes the parameter '${name}' more than once.`);
+    }
+    if (spec.apiVersions) {
+      const v = params.get('api-version');
+      if (!v) throw invalidRequest("Required query variable 'api-version' is missing");
+      if (!spec.apiVersions.includes(v)) throw invalidRequest(`Invalid api-version '${v}'. Supported versions: ${spec.apiVersions.join(', ')}`);
+    }
+    const resource = params.get('resource');
+    if (!resource) throw invalidRequest("Required query variable 'resource' is missing");
+    if (resource.length > MAX_RESOURCE_LENGTH) throw invalidRequest("The query variable 'resource' is too long");
+    const selector = selectorOf(spec, params);
+
+    const outcome = await this.tokens.acquire(host, selector, resource, { refreshSha256: params.get('token_sha256_to_refresh') ?? undefined });
+    if (!outcome.ok) throw failureError(spec.flavour, outcome.failure, this.tenantId);
+    sendToken(res, outcome.entry, Math.floor(Date.now() / 1000));
+  }
+
+  private hostOf(spec: FlavourSpec, req: Request, secretFromPath?: string): HostRecord {
+    if (!spec.secretHeader) {
+      const host = secretFromPath ? this.credentials.resolve(secretFromPath, spec.flavour) : undefined;
+      // The path prefix is what names the resource; an unknown one is an unknown source.
+      if (!host) throw new MiError(401, 'unknown_source', 'Unknown Source: no resource is served under this path (get a current endpoint with `mimic env --as`)');
+      return host;
+    }
+    const secret = req.header(spec.secretHeader);
+    if (!secret) throw invalidRequest(`Required header '${spec.secretHeader}' not specified`);
+    const host = this.credentials.resolve(secret, spec.flavour);
+    if (!host) throw new MiError(401, 'unauthorized_client', `The '${spec.secretHeader}' header does not match this endpoint's secret (secrets rotate when the resource's identities change)`);
+    return host;
+  }
+}
+
+function selectorOf(spec: FlavourSpec, params: URLSearchParams): IdentitySelector {
+  const pick = (names: readonly string[]) => {
+    const given = names.filter((n) => params.has(n));
+    if (given.length > 1) throw invalidRequest(`Give only one of ${given.join(', ')}.`);
+    // An empty value means "not chosen": the ML SDK sends `clientid=` when the host names no default.
+    return given.length ? params.get(given[0]!) || undefined : undefined;
+  };
+  const supported = [...spec.clientIdParams, ...spec.objectIdParams, ...spec.resourceIdParams];
+  const unsupported = ALL_SELECTOR_PARAMS.filter((n) => !supported.includes(n) && params.get(n));
+  if (unsupported.length > 0) {
+    throw invalidRequest(
+      supported.length === 0
+        ? `This endpoint does not support user-assigned identities ('${unsupported[0]}' given).`
+        : `Unsupported parameter '${unsupported[0]}'; this endpoint selects an identity with ${supported.join(', ')}.`,
+    );
+  }
+  const selector: IdentitySelector = { clientId: pick(spec.clientIdParams), objectId: pick(spec.objectIdParams), resourceId: pick(spec.resourceIdParams) };
+  const count = [selector.clientId, selector.objectId, selector.resourceId].filter((v) => v !== undefined).length;
+  if (count > 1) throw invalidRequest('Give only one of client id, object id or resource id of the identity.');
+  return selector;
+}
+
+async function formParams(req: Request): Promise<URLSearchParams> {
+  let body: Buffer;
+  try {
+    body = await req.body(MAX_FORM_BYTES);
+  } catch (err) {
+    if (err instanceof BodyTooLargeError) throw new MiError(413, 'invalid_request', 'The request body is too large.');
+    throw err;
+  }
+  const type = (req.header('content-type') ?? '').toLowerCase();
+  if (body.length > 0 && !type.startsWith('application/x-www-form-urlencoded')) {
+    throw new MiError(415, 'invalid_request', "The request body must be 'application/x-www-form-urlencoded'.");
+  }
+  // Parameters may come in the body or the query string, not in both.
+  const form = new URLSearchParams(body.toString('utf8'));
+  for (const [k, v] of req.query) form.append(k, v);
+  return form;
+}

@@ -1,0 +1,85 @@
+// Wire format of the managed-identity endpoints: the token response (seconds as strings, as
+// IMDS and App Service send them) and the `{error, error_description}` error bodies, with
+// App Service's own fields added where that service sends them.
+import { randomUUID } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
+import { sendJson } from '../../server/http.js';
+import { unknownResourceMessage } from '../errors.js';
+import type { ServedFlavour } from './flavours.js';
+import type { IdentityFailure } from './issuer.js';
+import type { CachedToken } from './tokenCache.js';
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+/** The token response body; the time-independent parts are rendered once per cached token. */
+export function tokenBody(entry: CachedToken, nowSeconds: number): string {
+  const t = entry.token;
+  const parts = (entry.rendered ??= [
+    `{"access_token":"${t.accessToken}","client_id":"${entry.clientId}","expires_in":"`,
+    '","expires_on":"' + t.expiresOn + '","ext_expires_in":"',
+    '","not_before":"' + t.notBefore + '","resource":' + JSON.stringify(t.resource) + ',"token_type":"Bearer"}',
+  ]);
+  const left = String(Math.max(0, t.expiresOn - nowSeconds));
+  return parts[0] + left + parts[1] + left + parts[2];
+}
+
+export function sendToken(res: ServerResponse, entry: CachedToken, nowSeconds: number): void {
+  const body = tokenBody(entry, nowSeconds);
+  res.writeHead(200, { 'content-type': JSON_TYPE, 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+export class MiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly error: string,
+    readonly description: string,
+    /** Extra fields (Entra's error_codes, trace ids...) passed through as Azure does. */
+    readonly extra: Record<string, unknown> = {},
+  ) {
+    super(description);
+  }
+}
+
+export function sendMiError(res: ServerResponse, flavour: ServedFlavour, err: MiError): void {
+  const body: Record<string, unknown> = { error: err.error, error_description: err.description, ...err.extra };
+  if (flavour === 'appService') {
+    // App Service's endpoint answers {statusCode, message, correlationId}; the SDKs read either form.
+    body.statusCode = err.status;
+    body.message = err.description;
+    body.correlationId ??= randomUUID();
+  }
+  sendJson(res, err.status, body, err.status === 405 ? { allow: flavour === 'cloudShell' ? 'POST' : 'GET' } : undefined);
+}
+
+export const invalidRequest = (description: string) => new MiError(400, 'invalid_request', description);
+
+/** Errors of the identity subsystem, in the words of the flavour's service. */
+export function failureError(flavour: ServedFlavour, failure: IdentityFailure, tenantId: string): MiError {
+  switch (failure.kind) {
+    case 'unknownResource':
+      return entraError(400, 'invalid_resource', 500011, unknownResourceMessage(failure.resource, tenantId));
+    case 'disabled':
+      return entraError(400, 'unauthorized_client', 7000112, `Application '${failure.appId}' is disabled.`);
+    case 'multipleUserAssigned':
+      if (flavour === 'appService') return invalidRequest('Unable to load the proper Managed Identity.');
+      return invalidRequest('Multiple user assigned identities exist, please specify the clientId / resourceId of the identity in the token request');
+    case 'noIdentity':
+    case 'identityNotFound':
+      if (flavour === 'appService') return invalidRequest('Unable to load the proper Managed Identity.');
+      return invalidRequest('Identity not found');
+  }
+}
+
+/** An error as Entra ID words it, passed through by the endpoint. */
+function entraError(status: number, error: string, code: number, message: string): MiError {
+  const traceId = randomUUID();
+  const correlationId = randomUUID();
+  const timestamp = new Date().toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  return new MiError(status, error, `AADSTS${code}: ${message} Trace ID: ${traceId} Correlation ID: ${correlationId} Timestamp: ${timestamp}`, {
+    error_codes: [code],
+    timestamp,
+    trace_id: traceId,
+    correlation_id: correlationId,
+  });
+}
