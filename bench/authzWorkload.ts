@@ -131,6 +131,18 @@ function weightedRole(rand: () => number, byName: Map<string, RoleDefinition>, a
 
 type Kind = 'blob' | 'secret' | 'key' | 'control';
 
+function actionsOf(kind: Kind): readonly string[] {
+  return kind === 'blob' ? BLOB_DATA : kind === 'secret' ? SECRET_DATA : kind === 'key' ? KEY_DATA : CONTROL;
+}
+
+/** Plain reading of a role: does some block list the action (and not exclude it)? */
+function roleGrants(role: RoleDefinition | undefined, action: string, isData: boolean): boolean {
+  const match = (p: string) => new RegExp(`^${p.split('*').map((x) => x.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'i').test(action);
+  return (role?.permissions ?? []).some((b) =>
+    (isData ? b.dataActions : b.actions).some(match) && !(isData ? b.notDataActions : b.notActions).some(match),
+  );
+}
+
 /** The kind of request an assignment of this role is most likely used for. */
 function kindFor(rand: () => number, roleName: string): Kind {
   if (roleName.startsWith('Storage Blob')) return 'blob';
@@ -220,14 +232,23 @@ export function buildWorkload(roles: RoleDefinition[], assignmentCount: number, 
   // Make sure deny principals have requests aimed at the deny scopes.
   const denyTargets = denies.flatMap((d) => d.principals.map((p) => ({ principalId: p.id, scope: d.scope })));
 
-  const roleNames = new Map(roles.map((r) => [r.name, r.roleName]));
-  const roleNameOf = (a: RoleAssignment) => roleNames.get(a.roleDefinitionId.slice(a.roleDefinitionId.lastIndexOf('/') + 1)) ?? '';
+  const roleByGuid = new Map(roles.map((r) => [r.name, r]));
+  const roleOf = (a: RoleAssignment) => roleByGuid.get(a.roleDefinitionId.slice(a.roleDefinitionId.lastIndexOf('/') + 1));
+  // Per role and kind, the request actions the role grants (computed on first use).
+  const grantedCache = new Map<string, readonly string[]>();
+  const granted = (role: RoleDefinition | undefined, kind: Kind) => {
+    const key = `${role?.name}|${kind}`;
+    let list = grantedCache.get(key);
+    if (list === undefined) grantedCache.set(key, (list = actionsOf(kind).filter((a) => roleGrants(role, a, kind !== 'control'))));
+    return list;
+  };
   const requests: AccessRequest[] = [];
   for (let i = 0; i < requestCount; i++) {
     const mode = rand();
     let principalId = pick(rand, principals);
     let base: string;
     let kind: Kind;
+    let preferred: readonly string[] = [];
     if (mode < 0.6) {
       // Aimed at one of the principal's own (or its groups') assignments: often allowed.
       const own = byPrincipal.get(principalId) ?? [];
@@ -235,7 +256,9 @@ export function buildWorkload(roles: RoleDefinition[], assignmentCount: number, 
       const candidates = own.length + via.length > 0 ? [...own, ...via] : undefined;
       const target = candidates ? pick(rand, candidates) : undefined;
       base = target ? target.scope : pick(rand, t.resourceGroups);
-      kind = kindFor(rand, target ? roleNameOf(target) : '');
+      const role = target ? roleOf(target) : undefined;
+      kind = kindFor(rand, role?.roleName ?? '');
+      if (rand() < 0.7) preferred = granted(role, kind);
     } else if (mode < 0.65) {
       const target = pick(rand, denyTargets);
       if (principals.includes(target.principalId)) principalId = target.principalId;
@@ -248,12 +271,11 @@ export function buildWorkload(roles: RoleDefinition[], assignmentCount: number, 
     let action: string;
     let isDataAction = true;
     let scope: string;
+    action = pick(rand, preferred.length > 0 ? preferred : actionsOf(kind));
     if (kind === 'control') {
-      action = pick(rand, CONTROL);
       isDataAction = false;
       scope = base;
     } else {
-      action = pick(rand, kind === 'blob' ? BLOB_DATA : kind === 'secret' ? SECRET_DATA : KEY_DATA);
       scope = deepScopeUnder(rand, t, base, kind);
     }
     const groupIds = memberships.get(principalId);

@@ -5,9 +5,12 @@
 //    the very same bearer token (Azurite checks only the token's shape);
 //  - secondary baseline: a standalone Azurite over plain HTTP with a Shared Key signature.
 // Each server is one Node process; the load generator runs in this process.
-// Run: npm run build && node dist/bench/storage.bench.js   (BENCH_MS=4000 per measurement)
+// Besides throughput, the CPU time each server process spends per request is read from /proc,
+// which other load on the machine does not distort.
+// Run: npm run build && node dist/bench/storage.bench.js   (BENCH_MS per round, BENCH_ROUNDS)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -18,6 +21,9 @@ import { signSharedKey } from '../src/services/storage/sharedKey.js';
 
 const DURATION = Number(process.env.BENCH_MS ?? 4000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+/** Linux USER_HZ: /proc times are in 1/100 s. */
+const CLOCK_TICKS = 100;
 const ACCOUNT = 'benchacct';
 const CONTAINER = 'bench';
 const BLOB = 'blob-4k.bin';
@@ -90,28 +96,45 @@ try {
   const httpUrl = new URL(`${httpAzurite.origin}/${ACCOUNT}/${CONTAINER}/${BLOB}`);
   signSharedKey('blob', ACCOUNT, keyBytes, { method: 'GET', path: httpUrl.pathname, rawQuery: '', headers: signed });
 
-  // Alternate the three so drift affects them alike; keep the best of two rounds each.
-  const best = { gate: [] as number[], azuriteHttpsBearer: [] as number[], azuriteHttpSharedKey: [] as number[] };
-  const detail: Record<string, unknown> = {};
-  for (let round = 0; round < 2; round++) {
-    const g = await runLoad({ ...load, url: gateBlob, headers: bearer });
-    const a = await runLoad({ ...load, url: `${httpsAzurite.origin}/${ACCOUNT}/${CONTAINER}/${BLOB}`, headers: bearer });
-    const h = await runLoad({ ...load, url: httpUrl.toString(), headers: signed });
-    best.gate.push(g.rps);
-    best.azuriteHttpsBearer.push(a.rps);
-    best.azuriteHttpSharedKey.push(h.rps);
-    detail[`round${round + 1}`] = { gate: g, azuriteHttpsBearer: a, azuriteHttpSharedKey: h };
+  // CPU time the serving process spends per request (from /proc; immune to load elsewhere on the machine).
+  const cpuMs = (pid: number) => {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / CLOCK_TICKS;
+  };
+  const targets = {
+    gate: { pid: mimic.child.pid!, url: gateBlob, headers: bearer },
+    azuriteHttpsBearer: { pid: httpsAzurite.child.pid!, url: `${httpsAzurite.origin}/${ACCOUNT}/${CONTAINER}/${BLOB}`, headers: bearer },
+    azuriteHttpSharedKey: { pid: httpAzurite.child.pid!, url: httpUrl.toString(), headers: signed },
+  };
+  type Name = keyof typeof targets;
+  const runs: Record<Name, Array<{ rps: number; cpuUsPerRequest: number; p50: number; p99: number; errors: number }>> = { gate: [], azuriteHttpsBearer: [], azuriteHttpSharedKey: [] };
+  // Interleaved rounds, so drift in the machine's load affects every target alike.
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const name of Object.keys(targets) as Name[]) {
+      const t = targets[name];
+      const before = cpuMs(t.pid);
+      const r = await runLoad({ ...load, url: t.url, headers: t.headers });
+      const cpu = cpuMs(t.pid) - before;
+      runs[name].push({ rps: Math.round(r.rps), cpuUsPerRequest: Math.round((cpu * 1000) / Math.max(1, r.requests + r.errors)), p50: Math.round(r.p50 * 10) / 10, p99: Math.round(r.p99 * 10) / 10, errors: r.errors });
+    }
   }
-  const max = (xs: number[]) => Math.max(...xs);
+  const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const summary = (name: Name) => ({ bestRps: Math.max(...runs[name].map((r) => r.rps)), medianRps: med(runs[name].map((r) => r.rps)), medianCpuUsPerRequest: med(runs[name].map((r) => r.cpuUsPerRequest)), rounds: runs[name] });
+  const gate = summary('gate');
+  const https = summary('azuriteHttpsBearer');
+  const http = summary('azuriteHttpSharedKey');
   results.getBlob4KiB = {
-    gateRps: Math.round(max(best.gate)),
-    azuriteHttpsBearerRps: Math.round(max(best.azuriteHttpsBearer)),
-    azuriteHttpSharedKeyRps: Math.round(max(best.azuriteHttpSharedKey)),
-    ratioToAzuriteHttpsBearer: ratio(max(best.gate), max(best.azuriteHttpsBearer)),
-    ratioToAzuriteHttpSharedKey: ratio(max(best.gate), max(best.azuriteHttpSharedKey)),
     concurrency: CONCURRENCY,
-    durationMs: DURATION,
-    ...detail,
+    msPerRound: DURATION,
+    rounds: ROUNDS,
+    throughputRatioToAzuriteHttpsBearer: { best: ratio(gate.bestRps, https.bestRps), median: ratio(gate.medianRps, https.medianRps) },
+    throughputRatioToAzuriteHttpSharedKey: { best: ratio(gate.bestRps, http.bestRps), median: ratio(gate.medianRps, http.medianRps) },
+    // Requests per CPU-second relative to Azurite: the ratio a CPU-bound server reaches.
+    cpuEfficiencyRatioToAzuriteHttpsBearer: ratio(https.medianCpuUsPerRequest, gate.medianCpuUsPerRequest),
+    cpuEfficiencyRatioToAzuriteHttpSharedKey: ratio(http.medianCpuUsPerRequest, gate.medianCpuUsPerRequest),
+    gate,
+    azuriteHttpsBearer: https,
+    azuriteHttpSharedKey: http,
   };
   const rss = Number(/VmRSS:\s+(\d+)/.exec(await readFile(`/proc/${mimic.child.pid}/status`, 'utf8'))![1]) / 1024;
   results.mimicRssMbAfter = Math.round(rss);

@@ -26,7 +26,8 @@ export interface ExtensionContext {
   apiVersion: string;
   body(): Promise<Record<string, unknown>>;
 }
-export type ExtensionHandler = (ctx: ExtensionContext) => Promise<void>;
+/** Returns `false` to decline a path (it is then routed as a resource path). */
+export type ExtensionHandler = (ctx: ExtensionContext) => Promise<void | false>;
 
 export class ArmRouter {
   private readonly extensions = new Map<string, ExtensionHandler>();
@@ -62,11 +63,12 @@ export class ArmRouter {
     const segs = segments(req.path);
     const lower = segs.map((s) => s.toLowerCase());
 
-    const ext = lower.findIndex((s, i) => s === 'providers' && i + 1 < lower.length && this.extensions.has(lower[i + 1]!));
-    if (ext >= 0) {
-      const handler = this.extensions.get(lower[ext + 1]!)!;
+    // Extension namespaces, outermost first; a handler that declines leaves the path to the next one.
+    for (let ext = 0; ext + 1 < lower.length; ext++) {
+      const handler = lower[ext] === 'providers' ? this.extensions.get(lower[ext + 1]!) : undefined;
+      if (!handler) continue;
       const scope = '/' + segs.slice(0, ext).join('/');
-      return handler({ req, res, caller, scope, rest: segs.slice(ext + 2), apiVersion, body: () => readJson(req) });
+      if ((await handler({ req, res, caller, scope, rest: segs.slice(ext + 2), apiVersion, body: () => readJson(req) })) !== false) return;
     }
 
     if (lower[0] === 'tenants' && segs.length === 1) {

@@ -70,9 +70,7 @@ interface AssignmentRecord extends ScopedRecord {
   readonly principal: string;
   readonly slot: RoleSlot;
   readonly condition: CompiledCondition | null;
-  // Prebuilt decisions, rebuilt when the role definition object changes.
-  allowed: Decision | undefined;
-  allowedRole: RoleDefinition | undefined;
+  // Built on first use, rebuilt when the role definition object changes.
   conditionFailed: Decision | undefined;
   conditionFailedRole: RoleDefinition | undefined;
 }
@@ -87,34 +85,49 @@ interface DenyRecord extends ScopedRecord {
 }
 
 /**
- * What the engine holds for one principal (user, service principal or group). Entries
- * are immutable and rebuilt on every change, so an entry and its `keys` are allocated
- * together and share cache lines.
+ * What the engine holds for one principal (user, service principal or group), as ONE
+ * flat array so a decision touches a single object:
+ *   [denies, assignments, n, decision_0 .. decision_n-1, keys (KEY_STRIDE per assignment)]
+ * decision_i is the prebuilt Allowed decision of assignment i (undefined while its role
+ * is unknown); the keys are scope length (VIA_TREE for management groups), scope
+ * fingerprint, interned scope id, role ordinal, and 1 when the assignment has a
+ * condition. Entries are immutable and rebuilt on every change, including a change of a
+ * role they use.
  */
-interface PrincipalEntry {
-  readonly assignments: readonly AssignmentRecord[];
-  /**
-   * KEY_STRIDE integers per assignment, in the same order: scope length (VIA_TREE for
-   * management groups), scope fingerprint, interned scope id and role ordinal. Scanning
-   * these contiguous numbers rejects most assignments without touching their records.
-   */
-  readonly keys: readonly number[];
-  readonly denies: readonly DenyRecord[];
+type PrincipalEntry = readonly unknown[];
+
+const DENIES = 0;
+const ASSIGNMENTS = 1;
+const COUNT = 2;
+const DECISIONS = 3;
+const VIA_TREE = -1;
+const KEY_STRIDE = 5;
+
+function entryDenies(e: PrincipalEntry): readonly DenyRecord[] {
+  return e[DENIES] as readonly DenyRecord[];
 }
 
-const VIA_TREE = -1;
-const KEY_STRIDE = 4;
+function entryAssignments(e: PrincipalEntry): readonly AssignmentRecord[] {
+  return e[ASSIGNMENTS] as readonly AssignmentRecord[];
+}
 
 function makeEntry(assignments: readonly AssignmentRecord[], denies: readonly DenyRecord[]): PrincipalEntry {
-  const keys = new Array<number>(assignments.length * KEY_STRIDE);
+  const n = assignments.length;
+  const e = new Array<unknown>(DECISIONS + n * (1 + KEY_STRIDE));
+  e[DENIES] = denies;
+  e[ASSIGNMENTS] = assignments;
+  e[COUNT] = n;
   assignments.forEach((a, i) => {
-    const k = i * KEY_STRIDE;
-    keys[k] = a.viaTree ? VIA_TREE : a.scopeLength;
-    keys[k + 1] = a.fingerprint;
-    keys[k + 2] = a.scopeId;
-    keys[k + 3] = a.slot.ordinal;
+    const role = a.slot.def;
+    e[DECISIONS + i] = role && Object.freeze({ allowed: true, reason: 'Allowed', assignment: a.source, role, nearMisses: NO_NEAR_MISSES });
+    const k = DECISIONS + n + i * KEY_STRIDE;
+    e[k] = a.viaTree ? VIA_TREE : a.scopeLength;
+    e[k + 1] = a.fingerprint;
+    e[k + 2] = a.scopeId;
+    e[k + 3] = a.slot.ordinal;
+    e[k + 4] = a.condition === null ? 0 : 1;
   });
-  return { assignments, keys, denies };
+  return e;
 }
 
 const EMPTY_ENTRY: PrincipalEntry = makeEntry([], []);
@@ -222,7 +235,7 @@ export class AuthzEngine {
     this.unindexName(slot);
     slot.def = copy;
     slot.perms = perms;
-    this.verdicts.reset(this.nextOrdinal);
+    this.roleChanged(slot);
     const name = copy.roleName.toLowerCase();
     let set = this.rolesByName.get(name);
     if (set === undefined) this.rolesByName.set(name, (set = new Set()));
@@ -236,7 +249,7 @@ export class AuthzEngine {
     slot.def = undefined;
     slot.perms = undefined;
     if (slot.refs === 0) this.roles.delete(slot.key);
-    this.verdicts.reset(this.nextOrdinal);
+    this.roleChanged(slot);
     return true;
   }
 
@@ -268,6 +281,16 @@ export class AuthzEngine {
     return slot;
   }
 
+  /** Drops cached verdicts and rebuilds the entries whose prebuilt decisions name this role. */
+  private roleChanged(slot: RoleSlot): void {
+    this.verdicts.reset(this.nextOrdinal);
+    if (slot.refs === 0) return;
+    for (const [principal, entry] of this.principals) {
+      const assignments = entryAssignments(entry);
+      if (assignments.some((a) => a.slot === slot)) this.setEntry(principal, assignments, entryDenies(entry));
+    }
+  }
+
   private unindexName(slot: RoleSlot): void {
     if (slot.def === undefined) return;
     const name = slot.def.roleName.toLowerCase();
@@ -293,14 +316,12 @@ export class AuthzEngine {
       principal: a.principalId.toLowerCase(),
       slot,
       condition,
-      allowed: undefined,
-      allowedRole: undefined,
       conditionFailed: undefined,
       conditionFailedRole: undefined,
     };
     this.assignmentsById.set(a.id.toLowerCase(), record);
     const entry = this.principals.get(record.principal) ?? EMPTY_ENTRY;
-    this.setEntry(record.principal, [...entry.assignments, record], entry.denies);
+    this.setEntry(record.principal, [...entryAssignments(entry), record], entryDenies(entry));
   }
 
   removeRoleAssignment(id: string): boolean {
@@ -310,7 +331,7 @@ export class AuthzEngine {
     this.assignmentsById.delete(key);
     const entry = this.principals.get(record.principal);
     if (entry !== undefined) {
-      this.setEntry(record.principal, without(entry.assignments, record), entry.denies);
+      this.setEntry(record.principal, without(entryAssignments(entry), record), entryDenies(entry));
     }
     this.releaseScope(record.scope);
     const slot = record.slot;
@@ -333,7 +354,8 @@ export class AuthzEngine {
 
   /** Assignments made directly to this principal (not through its groups). */
   assignmentsFor(principalId: string): RoleAssignment[] {
-    return (this.principals.get(principalId.toLowerCase())?.assignments ?? []).map((r) => r.source);
+    const entry = this.principals.get(principalId.toLowerCase());
+    return entry === undefined ? [] : entryAssignments(entry).map((r) => r.source);
   }
 
   private setEntry(principal: string, assignments: readonly AssignmentRecord[], denies: readonly DenyRecord[]): void {
@@ -372,7 +394,7 @@ export class AuthzEngine {
       if (p === ALL_PRINCIPALS_ID) this.everyoneDenies.push(record);
       else {
         const entry = this.principals.get(p) ?? EMPTY_ENTRY;
-        this.setEntry(p, entry.assignments, [...entry.denies, record]);
+        this.setEntry(p, entryAssignments(entry), [...entryDenies(entry), record]);
       }
     }
   }
@@ -388,7 +410,7 @@ export class AuthzEngine {
         continue;
       }
       const entry = this.principals.get(p);
-      if (entry !== undefined) this.setEntry(p, entry.assignments, without(entry.denies, record));
+      if (entry !== undefined) this.setEntry(p, entryAssignments(entry), without(entryDenies(entry), record));
     }
     return true;
   }
@@ -429,7 +451,7 @@ export class AuthzEngine {
         if (g !== undefined) grant = this.scan(g, req, target);
       }
     }
-    if (grant !== undefined) return this.allowedDecision(grant);
+    if (grant !== undefined) return grant;
     const failed = this.conditionFailure;
     if (failed !== undefined) {
       this.conditionFailure = undefined;
@@ -445,7 +467,8 @@ export class AuthzEngine {
     const nearMisses: NearMiss[] = [];
     const seen = new Set<AssignmentRecord>();
     for (const id of [req.principalId, ...(req.groupIds ?? [])]) {
-      for (const a of this.entryOf(id)?.assignments ?? []) {
+      const entry = this.entryOf(id);
+      for (const a of entry === undefined ? [] : entryAssignments(entry)) {
         if (seen.has(a)) continue;
         seen.add(a);
         const why = this.whyNot(a, req, target);
@@ -468,34 +491,37 @@ export class AuthzEngine {
     return r.viaTree && this.tree.groupScopesAbove(normalizedOf(target)).includes(r.scope);
   }
 
-  private scan(entry: PrincipalEntry, req: AccessRequest, target: ScopeInfo): AssignmentRecord | undefined {
-    const list = entry.assignments;
-    const keys = entry.keys;
+  /** The Allowed decision of the first assignment in `entry` that grants the request. */
+  private scan(entry: PrincipalEntry, req: AccessRequest, target: ScopeInfo): Decision | undefined {
+    const n = entry[COUNT] as number;
     let row: Uint8Array | undefined;
-    for (let k = 0; k < keys.length; k += KEY_STRIDE) {
-      const length = keys[k]!;
+    for (let i = 0, k = DECISIONS + n; i < n; i++, k += KEY_STRIDE) {
+      const length = entry[k] as number;
       if (length === VIA_TREE) {
-        if (!this.covers(list[k >> 2]!, target)) continue;
+        if (!this.covers(entryAssignments(entry)[i]!, target)) continue;
       } else if (length !== 1) {
         // length 1 is the tenant root, which covers everything
-        const at = boundaryOf(target, length, keys[k + 1]!);
+        const at = boundaryOf(target, length, entry[k + 1] as number);
         if (at === -1) continue;
-        const id = keys[k + 2]!;
-        if (!confirmedAs(target, at, id) && !confirmPrefix(target, at, list[k >> 2]!.scope, id)) continue;
+        const id = entry[k + 2] as number;
+        if (!confirmedAs(target, at, id) && !confirmPrefix(target, at, entryAssignments(entry)[i]!.scope, id)) continue;
       }
       row ??= this.verdicts.row(req.action, req.isDataAction);
-      const ordinal = keys[k + 3]!;
+      const ordinal = entry[k + 3] as number;
       let verdict = ordinal < row.length ? row[ordinal]! : UNKNOWN;
       if (verdict === NOT_GRANTED) continue;
-      const a = list[k >> 2]!;
       if (verdict === UNKNOWN) {
         // an unknown role definition (no perms) grants nothing
-        verdict = a.slot.perms === undefined ? NOT_GRANTED : verdictOf(a.slot.perms.grants(req.action, req.isDataAction));
+        const perms = entryAssignments(entry)[i]!.slot.perms;
+        verdict = perms === undefined ? NOT_GRANTED : verdictOf(perms.grants(req.action, req.isDataAction));
         if (ordinal < row.length) row[ordinal] = verdict;
         if (verdict === NOT_GRANTED) continue;
       }
-      if (verdict === GRANTED && a.condition === null) return a;
-      if (this.conditionsHold(a.slot.perms!.grants(req.action, req.isDataAction)!, a.condition, req)) return a;
+      if (verdict === GRANTED && entry[k + 4] === 0) return entry[DECISIONS + i] as Decision;
+      const a = entryAssignments(entry)[i]!;
+      if (this.conditionsHold(a.slot.perms!.grants(req.action, req.isDataAction)!, a.condition, req)) {
+        return entry[DECISIONS + i] as Decision;
+      }
       if (this.conditionFailure === undefined) this.conditionFailure = a;
     }
     return undefined;
@@ -514,11 +540,11 @@ export class AuthzEngine {
     req: AccessRequest,
     target: ScopeInfo,
   ): DenyRecord | undefined {
-    let hit = entry === undefined ? undefined : this.scanDeny(entry.denies, req, target);
+    let hit = entry === undefined ? undefined : this.scanDeny(entryDenies(entry), req, target);
     if (hit === undefined && groups !== undefined) {
       for (let i = 0; i < groups.length && hit === undefined; i++) {
         const g = this.entryOf(groups[i]!);
-        if (g !== undefined) hit = this.scanDeny(g.denies, req, target);
+        if (g !== undefined) hit = this.scanDeny(entryDenies(g), req, target);
       }
     }
     return hit ?? this.scanDeny(this.everyoneDenies, req, target);
@@ -543,15 +569,6 @@ export class AuthzEngine {
     if (d.excluded.size === 0) return false;
     if (d.excluded.has(req.principalId.toLowerCase())) return true;
     return (req.groupIds ?? []).some((g) => d.excluded.has(g.toLowerCase()));
-  }
-
-  private allowedDecision(a: AssignmentRecord): Decision {
-    const role = a.slot.def;
-    if (a.allowed === undefined || a.allowedRole !== role) {
-      a.allowed = Object.freeze({ allowed: true, reason: 'Allowed', assignment: a.source, role, nearMisses: NO_NEAR_MISSES });
-      a.allowedRole = role;
-    }
-    return a.allowed;
   }
 
   private conditionFailedDecision(a: AssignmentRecord): Decision {

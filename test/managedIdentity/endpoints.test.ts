@@ -164,6 +164,12 @@ describe('managed identity endpoints over HTTP', () => {
       assert.equal((await raw(q('https://vault.azure.net'), { headers: META })).json.access_token, fresh.access_token);
     });
 
+    test('concurrent first requests share one mint', async () => {
+      const q = imdsUrl(vmEnv, `api-version=2018-02-01&resource=${encodeURIComponent('https://concurrent1.blob.core.windows.net/')}`);
+      const tokens = new Set((await Promise.all(Array.from({ length: 6 }, () => raw(q, { headers: META })))).map((r) => r.json.access_token));
+      assert.equal(tokens.size, 1);
+    });
+
     test('drops an identity\'s tokens when its principal is disabled', async () => {
       const host = await putHost(m, RG, 'Microsoft.Compute', ['virtualMachines', 'vm-cache'], { identity: identityBody(true) });
       const env = await envAs(m, host.id);
@@ -289,6 +295,22 @@ describe('managed identity endpoints over HTTP', () => {
       assert.equal((await raw(url, h2)).status, 401);
     });
 
+    test('survive a restart of Mimic', async () => {
+      let other = await startTestMimic();
+      try {
+        await createGroup(other, 'rg');
+        const host = await putHost(other, 'rg', 'Microsoft.Web', ['sites', 'site-restart'], { identity: identityBody(true) });
+        const env = await envAs(other, host.id);
+        other = await other.restart();
+        const url = `${other.endpoints.listeners.managedIdentity}/msi/token?api-version=2019-08-01&resource=${encodeURIComponent(ARM)}`;
+        const r = await raw(url, { headers: { 'X-IDENTITY-HEADER': env.IDENTITY_HEADER! } });
+        assert.equal(r.status, 200, r.text);
+        assert.equal(oidOf(r.json.access_token), host.principalId);
+      } finally {
+        await other.dispose();
+      }
+    });
+
     test('are stored only as hashes, and a resource keeps a bounded number of live ones', async () => {
       const host = await putHost(m, RG, 'Microsoft.Web', ['sites', 'site-many'], { identity: identityBody(true) });
       const secrets: string[] = [];
@@ -301,6 +323,20 @@ describe('managed identity endpoints over HTTP', () => {
       assert.equal((await raw(url, { headers: { 'X-IDENTITY-HEADER': secrets[0]! } })).status, 401, 'the oldest secret was retired');
       assert.equal((await raw(url, { headers: { 'X-IDENTITY-HEADER': secrets[1]! } })).status, 200);
       assert.equal((await raw(url, { headers: { 'X-IDENTITY-HEADER': secrets.at(-1)! } })).status, 200);
+    });
+  });
+
+  describe('admin API', () => {
+    test('a resource\'s own identity cannot obtain another resource\'s endpoint secret or tokens', async () => {
+      const mgmt = await raw(imdsUrl(vmEnv, `api-version=2018-02-01&resource=${encodeURIComponent(ARM)}`), { headers: META });
+      const bearer = { authorization: `Bearer ${String(mgmt.json.access_token)}`, 'content-type': 'application/json' };
+      const base = `${m.endpoints.armEndpoint}/subscriptions/${m.context.tenant.subscriptionId}/providers/Mimic.ManagedIdentity`;
+      const ca = await caOf(m);
+      for (const [op, body] of [['hostCredentials', { host: site.id }], ['tokens', { host: site.id, resource: ARM }]] as const) {
+        const r = await raw(`${base}/${op}?api-version=2025-01-01`, { method: 'POST', headers: bearer, body: JSON.stringify(body), ca });
+        assert.equal(r.status, 403, r.text);
+        assert.equal((r.json.error as { code: string }).code, 'AuthorizationFailed');
+      }
     });
   });
 

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { createHmac, generateKeyPairSync } from 'node:crypto';
 import { startTestMimic, type TestMimic } from '../helpers/mimic.js';
 import { signJwt, type Claims } from '../../src/sts/jwt.js';
+import { adminToken } from '../helpers/https.js';
 import { arm, assignRole, createAccount, createChild, raw, sdk, ROLE, type Account, type Arm } from './helpers.js';
 
 const RG = 'auth-rg';
@@ -112,6 +113,13 @@ describe('storage gate authentication', () => {
       const r = await raw(m, 'GET', `${account.endpoints.blob}box/good.txt`, { authorization: `Bearer ${t}` });
       assert.equal(r.status, 200, `${resource}: ${r.text}`);
     }
+    // The token service knows the local endpoint as a resource (client credentials, scope <endpoint>/.default).
+    const fromEndpoint = await adminToken(m, account.endpoints.blob);
+    const viaEndpoint = await raw(m, 'GET', `${account.endpoints.blob}box/good.txt`, { authorization: `Bearer ${fromEndpoint}` });
+    assert.equal(viaEndpoint.status, 200, viaEndpoint.text);
+    // A token for another service's endpoint of the same account is not one for blobs.
+    const queueToken = m.tokens.mint(admin, { resource: account.endpoints.queue, lifetimeSeconds: 3600, appidacr: '1' }).accessToken;
+    assert.equal((await raw(m, 'GET', `${account.endpoints.blob}box/good.txt`, { authorization: `Bearer ${queueToken}` })).status, 401);
     const patched = await a.call('PATCH', account.id, { properties: { allowSharedKeyAccess: false } });
     assert.equal(patched.status, 200, patched.text);
     const byKey = await sdk(account, { key: true, env: m.adminEnv }, [{ op: 'list', container: 'box' }]);
@@ -120,5 +128,12 @@ describe('storage gate authentication', () => {
     const byToken = await raw(m, 'GET', `${account.endpoints.blob}box/good.txt`, { authorization: `Bearer ${good}` });
     assert.equal(byToken.status, 200);
     assert.equal((await a.call('PATCH', account.id, { properties: { allowSharedKeyAccess: true } })).status, 200);
+    // Public containers need an account that allows public access, whichever way they are made.
+    const viaArm = await a.call('PUT', `${account.id}/blobServices/default/containers/open`, { properties: { publicAccess: 'Blob' } });
+    assert.equal(viaArm.status, 409);
+    assert.equal(viaArm.body.error.code, 'PublicAccessNotPermitted');
+    const viaData = await raw(m, 'PUT', `${account.endpoints.blob}open?restype=container`, { authorization: `Bearer ${good}`, 'x-ms-blob-public-access': 'blob' });
+    assert.equal(viaData.status, 409);
+    assert.equal(viaData.headers['x-ms-error-code'], 'PublicAccessNotPermitted');
   });
 });

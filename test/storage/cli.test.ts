@@ -24,6 +24,16 @@ describe('mimic storage blob', () => {
   });
   after(() => m.dispose());
 
+  test('containers are created and listed through the Resource Manager', async () => {
+    const made = await runCli(['storage', 'container', 'create', '--account-name', 'mimiccli', '-n', 'extra', '--data-dir', m.dataDir, '--json']);
+    assert.equal(made.code, 0, made.stderr);
+    assert.equal(JSON.parse(made.stdout).type, 'Microsoft.Storage/storageAccounts/blobServices/containers');
+    const list = await runCli(['storage', 'container', 'list', '--account-name', 'mimiccli', '--data-dir', m.dataDir, '--json']);
+    assert.deepEqual(JSON.parse(list.stdout).map((c: { name: string }) => c.name).sort(), ['extra', 'files']);
+    const empty = await runCli(['storage', 'blob', 'list', '--account-name', 'mimiccli', '-c', 'extra', '--data-dir', m.dataDir]);
+    assert.equal(empty.stdout, '(none)\n');
+  });
+
   test('the administrator uploads, lists and downloads with the account key', async () => {
     const file = join(m.dataDir, 'report.txt');
     await writeFile(file, 'quarterly numbers');

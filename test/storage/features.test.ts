@@ -108,6 +108,26 @@ describe('storage features', () => {
     assert.equal((await assignRole(a, `${account.id}/blobServices/default/containers/madehere`, ROLE.blobReader, worker.principalId)).status, 201);
   });
 
+  test('SAS: account SAS works with the key; a user delegation SAS is held to its signer\'s RBAC', async () => {
+    const [accountSas] = await sdk(account, admin, [{ op: 'accountSas', container: 'tagged', blob: 'beta.txt' }]);
+    assert.ok(accountSas!.ok, JSON.stringify(accountSas));
+    assert.deepEqual((await sdk(account, admin, [{ op: 'downloadUrl', url: accountSas!.value }]))[0], { ok: true, value: 'b' });
+    // The worker may read tagged/alpha.txt (tag condition) but nothing in drop/ (add only).
+    assert.equal((await assignRole(a, account.id, ROLE.blobDelegator, worker.principalId)).status, 201);
+    const sas = await sdk(account, worker, [
+      { op: 'userDelegationSas', container: 'tagged', blob: 'alpha.txt', version: '2025-11-05' },
+      { op: 'userDelegationSas', container: 'drop', blob: 'existing.txt' },
+    ]);
+    assert.ok(sas.every((x) => x.ok), JSON.stringify(sas));
+    const viaSas = await sdk(account, admin, [
+      { op: 'downloadUrl', url: sas[0]!.value },
+      { op: 'downloadUrl', url: sas[1]!.value },
+    ]);
+    assert.deepEqual(viaSas[0], { ok: true, value: 'a' });
+    assert.equal(viaSas[1]!.status, 403);
+    assert.equal(viaSas[1]!.code, 'AuthorizationPermissionMismatch');
+  });
+
   test('table transactions are authorized per operation', async () => {
     assert.equal((await assignRole(a, scopes.ledger!, ROLE.tableReader, worker.principalId)).status, 201);
     const denied = await sdk(account, worker, [{ op: 'transaction', table: 'ledger', pk: 'p', rows: ['1', '2'] }]);

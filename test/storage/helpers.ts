@@ -15,6 +15,7 @@ export const ROLE = {
   queueProcessor: '8a0f0c08-91a1-4084-bc3d-661d67233fed',
   tableReader: '76199698-9eea-4c19-bc75-cec21354c6b6',
   tableContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3',
+  blobDelegator: 'db58b8e5-c6ad-4a2a-8342-4190687cbf4a',
 } as const;
 
 export interface Arm {
@@ -108,10 +109,10 @@ export interface StepResult {
 
 /** Runs SDK steps in a child process; `as` is a host (managed identity) or the account key. */
 export async function sdk(account: Account, as: Host | { key: true; env: Record<string, string> } | { token: string; env: Record<string, string> }, steps: Record<string, unknown>[]): Promise<StepResult[]> {
-  const spec: Record<string, unknown> = { endpoints: account.endpoints, steps };
+  const spec: Record<string, unknown> = { endpoints: account.endpoints, account: account.name, steps };
   let env = as.env;
   if ('clientId' in as) Object.assign(spec, { credential: 'mi', clientId: as.clientId });
-  else if ('key' in as) Object.assign(spec, { credential: 'key', account: account.name, key: account.key });
+  else if ('key' in as) Object.assign(spec, { credential: 'key', key: account.key });
   else {
     spec.credential = 'token';
     env = { ...env, MIMIC_STORAGE_TOKEN: as.token };

@@ -1,5 +1,5 @@
-// `mimic storage blob upload|download|list`: blobs through a storage account's data plane, as
-// `az storage blob` does. As the administrator the CLI uses the account key (from listKeys,
+// `mimic storage container create|list|delete` (Resource Manager) and `mimic storage blob
+// upload|download|list`: blobs through a storage account's data plane, as `az storage blob` does. As the administrator the CLI uses the account key (from listKeys,
 // like `--auth-mode key`); with `--as RESOURCE` it uses a token of that resource's managed
 // identity, so the call is allowed or refused by RBAC exactly as the resource's code would be.
 import { readFile, writeFile } from 'node:fs/promises';
@@ -28,11 +28,22 @@ interface Session {
   send(method: string, path: string, headers?: Record<string, string>, body?: Buffer): Promise<StorageReply>;
 }
 
+interface AccountView {
+  id: string;
+  name: string;
+  properties: { primaryEndpoints: { blob: string } };
+}
+
+async function findAccount(c: MimicClient, name: string): Promise<AccountView> {
+  const list = await c.arm<{ value: AccountView[] }>('GET', `${subPath(c)}/providers/Microsoft.Storage/storageAccounts`, STORAGE_API);
+  const account = list?.value.find((a) => a.name === name.toLowerCase());
+  if (!account) throw new CliError(`storage account '${name}' not found`, 3);
+  return account;
+}
+
 async function session(o: BlobOpts): Promise<Session> {
   const c = await client(o);
-  const list = await c.arm<{ value: Array<{ id: string; name: string; properties: { primaryEndpoints: { blob: string } } }> }>('GET', `${subPath(c)}/providers/Microsoft.Storage/storageAccounts`, STORAGE_API);
-  const account = list?.value.find((a) => a.name === o.accountName.toLowerCase());
-  if (!account) throw new CliError(`storage account '${o.accountName}' not found`, 3);
+  const account = await findAccount(c, o.accountName);
   const endpoint = account.properties.primaryEndpoints.blob.replace(/\/?$/, '/');
   const ca = await readFile(c.endpoints.caCertFile, 'utf8');
   const credential = o.as ? { bearer: await identityToken(c, o) } : { sharedKey: { service: 'blob' as const, account: account.name, key: await accountKey(c, account.id) } };
@@ -76,7 +87,41 @@ function common(cmd: Command): Command {
 }
 
 export function registerStorageCommands(program: Command): void {
-  const blob = program.command('storage').description('storage data planes (blobs)').command('blob').description('upload, download and list blobs');
+  const storage = program.command('storage').description('storage accounts: containers and blobs');
+  const container = storage.command('container').description('containers, through the Resource Manager (so role assignments can target them)');
+  const containerPath = async (c: MimicClient, o: { accountName: string }, name = '') => `${(await findAccount(c, o.accountName)).id}/blobServices/default/containers${name ? `/${encodeURIComponent(name)}` : ''}`;
+  container
+    .command('create')
+    .requiredOption('--account-name <name>', 'storage account')
+    .requiredOption('-n, --name <name>', 'container name')
+    .option('--public-access <level>', 'None, Blob or Container', 'None')
+    .addOption(dataDirOption())
+    .addOption(jsonOption())
+    .action(async (o: { accountName: string; name: string; publicAccess: string; dataDir?: string; json?: boolean }) => {
+      const c = await client(o);
+      printResult(await c.arm('PUT', await containerPath(c, o, o.name), STORAGE_API, { properties: { publicAccess: o.publicAccess } }), !!o.json);
+    });
+  container
+    .command('list')
+    .requiredOption('--account-name <name>', 'storage account')
+    .addOption(dataDirOption())
+    .addOption(jsonOption())
+    .action(async (o: { accountName: string; dataDir?: string; json?: boolean }) => {
+      const c = await client(o);
+      printResult((await c.arm<{ value: unknown[] }>('GET', await containerPath(c, o), STORAGE_API))?.value ?? [], !!o.json);
+    });
+  container
+    .command('delete')
+    .requiredOption('--account-name <name>', 'storage account')
+    .requiredOption('-n, --name <name>', 'container name')
+    .addOption(dataDirOption())
+    .action(async (o: { accountName: string; name: string; dataDir?: string }) => {
+      const c = await client(o);
+      await c.arm('DELETE', await containerPath(c, o, o.name), STORAGE_API);
+      process.stdout.write(`Deleted container ${o.name}\n`);
+    });
+
+  const blob = storage.command('blob').description('upload, download and list blobs');
 
   common(blob.command('upload').description('upload a file (or standard input with --file -) as a block blob'))
     .requiredOption('-n, --name <blob>', 'blob name')

@@ -6,8 +6,15 @@
 // instance master key, bound to the record they belong to.
 export const KV_OBJECTS = 'kvObjects';
 export const KV_VERSIONS = 'kvVersions';
-/** Vault names are global: one entry per name, pointing at the vault's ARM id. */
+/** Vault names are global: one entry per name, pointing at the vault's ARM id (kept while the vault is soft-deleted). */
 export const KV_VAULT_NAMES = 'kvVaultNames';
+/** Soft-deleted vaults by name, with the document to recover. */
+export const KV_DELETED_VAULTS = 'kvDeletedVaults';
+
+export interface VaultNameEntry {
+  id: string;
+  deleted?: boolean;
+}
 
 export type Collection = 'secrets' | 'keys' | 'certificates';
 

@@ -1,5 +1,5 @@
-// Key Vault module: the Microsoft.KeyVault/vaults resource type (and its accessPolicies
-// operation) in the Resource Manager, and the data plane of every vault on the main HTTPS
+// Key Vault module: the Microsoft.KeyVault/vaults resource type (its accessPolicies operation,
+// soft-deleted vaults, name checks) in the Resource Manager, and the data plane of every vault on the main HTTPS
 // origin, chosen by Host `{vault}.vault.azure.net` (Node programs reach it through the preload
 // routing of `*.vault.azure.net`; other clients can connect to the origin with that Host/SNI).
 import type { ModuleSetup } from '../../server/context.js';
@@ -14,14 +14,17 @@ import { secretHandlers, SECRETS } from './secrets.js';
 import { VaultData } from './vaultData.js';
 import { VaultIndex } from './vaultIndex.js';
 import { VAULT_DNS_SUFFIX } from './vaultModel.js';
-import { accessPolicyOperationHooks, vaultHooks } from './vaultResource.js';
+import { accessPolicyOperationHooks, isValidVaultName, vaultHooks } from './vaultResource.js';
+import { DeletedVaults, keyVaultProviderOperations } from './deletedVaults.js';
 
 const SPECS: Record<Collection, CollectionSpec> = { secrets: SECRETS, keys: KEYS, certificates: CERTIFICATES };
 
 export const setupKeyVault: ModuleSetup = async (ctx) => {
   const data = new VaultData(ctx.store);
-  ctx.types.register(vaultHooks(ctx.store, data));
+  const deleted = new DeletedVaults(ctx.store, data);
+  ctx.types.register(vaultHooks(ctx.store, deleted));
   ctx.types.register(accessPolicyOperationHooks(ctx.store));
+  ctx.armRouter.registerExtension('Microsoft.KeyVault', keyVaultProviderOperations(ctx.arm, deleted, ctx.store, isValidVaultName));
   const index = await VaultIndex.load(ctx.store);
   ctx.onClose.push(() => index.close());
   const specOf = (c: Collection) => SPECS[c];

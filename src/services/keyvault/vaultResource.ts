@@ -1,15 +1,16 @@
 // Microsoft.KeyVault/vaults as a Resource Manager type: validates and completes the vault's
 // properties (tenant, sku, permission model, deletion settings, access policies), reserves the
-// global vault name, purges the vault's contents with it, and serves the
-// `vaults/{v}/accessPolicies/{add|replace|remove}` operation.
+// global vault name, and serves the
+// `vaults/{v}/accessPolicies/{add|replace|remove}` operation. Deleting a vault soft-deletes it
+// (deletedVaults.ts); creating it again with createMode 'recover' brings it back.
 import { ArmError } from '../../arm/errors.js';
 import { isGuid, keyOf } from '../../arm/ids.js';
 import { RESOURCES, type StoredResource } from '../../arm/model.js';
 import type { ResourceTypeHooks, OperationContext, WriteContext } from '../../arm/resourceTypes.js';
 import { ConflictError, type Op, type Store } from '../../store/types.js';
 import { applyAccessPolicyOperation, validateAccessPolicies, type AccessPolicyEntry, type AccessPolicyOperation } from './accessPolicies.js';
-import { KV_VAULT_NAMES } from './records.js';
-import type { VaultData } from './vaultData.js';
+import { KV_DELETED_VAULTS, KV_VAULT_NAMES, type VaultNameEntry } from './records.js';
+import { heldByOtherVault, type DeletedVaults } from './deletedVaults.js';
 import { ACCESS_POLICIES_TYPE, VAULT_TYPE, vaultUri, type VaultProperties } from './vaultModel.js';
 
 const NAME = /^[a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$/;
@@ -19,8 +20,12 @@ const SKUS = ['standard', 'premium'];
 
 const bad = (message: string) => new ArmError(400, 'BadRequest', message);
 
+export function isValidVaultName(name: string): boolean {
+  return NAME.test(name) && !name.includes('--');
+}
+
 export function validateVaultName(name: string): void {
-  if (!NAME.test(name) || name.includes('--')) {
+  if (!isValidVaultName(name)) {
     throw new ArmError(400, 'VaultNameNotValid', `The vault name '${name}' is invalid: use 3 to 24 letters, digits and single hyphens, starting with a letter and ending with a letter or digit.`);
   }
 }
@@ -50,10 +55,6 @@ export function vaultProperties(ctx: Pick<WriteContext, 'body' | 'previous' | 'm
   if (typeof skuIn.name !== 'string' || !SKUS.includes(skuIn.name.toLowerCase())) throw bad(`The sku name '${String(skuIn.name)}' is invalid; use 'standard' or 'premium'.`);
   if (skuIn.family !== undefined && skuIn.family !== 'A') throw bad(`The sku family '${String(skuIn.family)}' is invalid; use 'A'.`);
 
-  if (!ctx.previous && sent.createMode === 'recover') {
-    throw new ArmError(404, 'DeletedVaultNotFound', `There is no deleted vault named '${name}' to recover.`);
-  }
-
   const softDelete = bool(sent.enableSoftDelete, 'enableSoftDelete');
   if (softDelete === false) throw bad('Soft delete cannot be disabled: every vault keeps deleted items recoverable for its retention period.');
 
@@ -66,7 +67,7 @@ export function vaultProperties(ctx: Pick<WriteContext, 'body' | 'previous' | 'm
   }
 
   const purgeSent = bool(sent.enablePurgeProtection, 'enablePurgeProtection');
-  if (purgeSent === false && prev?.enablePurgeProtection) throw bad('Purge protection cannot be turned off once it is enabled.');
+  if (purgeSent === false) throw bad("The property 'enablePurgeProtection' cannot be set to false: enabling purge protection is irreversible, and leaving it out means off.");
   const purgeProtection = purgeSent === true || prev?.enablePurgeProtection === true;
 
   const rbacSent = bool(sent.enableRbacAuthorization, 'enableRbacAuthorization');
@@ -97,23 +98,45 @@ export function vaultProperties(ctx: Pick<WriteContext, 'body' | 'previous' | 'm
   return props;
 }
 
-export function vaultHooks(store: Store, data: VaultData): ResourceTypeHooks {
+export function vaultHooks(store: Store, deleted: DeletedVaults): ResourceTypeHooks {
   return {
     type: VAULT_TYPE,
     validateName: validateVaultName,
     async beforeWrite(doc, ctx) {
-      doc.properties = vaultProperties(ctx, doc.name);
-      if (ctx.previous) return [];
+      const recover = (ctx.body.properties as { createMode?: unknown } | undefined)?.createMode === 'recover';
+      if (ctx.previous) {
+        doc.properties = vaultProperties(ctx, doc.name);
+        return [];
+      }
       const name = doc.name.toLowerCase();
-      const taken = await store.get<{ id: string }>(KV_VAULT_NAMES, name);
-      if (taken && keyOf(taken.value.id) !== keyOf(doc.id)) {
+      const taken = await store.get<VaultNameEntry>(KV_VAULT_NAMES, name);
+      if (heldByOtherVault(taken?.value, doc.id)) {
         throw new ArmError(409, 'VaultAlreadyExists', `The vault name '${doc.name}' is already in use: vault names are global.`);
       }
-      return [{ op: 'put', kind: KV_VAULT_NAMES, key: name, value: { id: doc.id }, ifAbsent: !taken }];
+      const gone = taken?.value.deleted ? await deleted.get(name) : undefined;
+      if (gone && !recover) {
+        throw new ArmError(409, 'ConflictError', `A vault named '${doc.name}' exists in the deleted state; recover it (createMode 'recover') or purge it first.`);
+      }
+      if (recover) {
+        if (!gone) throw new ArmError(404, 'DeletedVaultNotFound', `There is no deleted vault named '${doc.name}' to recover.`);
+        if (keyOf(gone.doc.id) !== keyOf(doc.id)) throw bad(`The deleted vault '${doc.name}' belongs to '${gone.doc.id}'; recover it there.`);
+        if ((gone.doc.location ?? '') !== doc.location) throw bad(`The deleted vault '${doc.name}' is in location '${gone.doc.location}'.`);
+        doc.properties = gone.doc.properties;
+        if (ctx.body.tags === undefined && gone.doc.tags) doc.tags = gone.doc.tags;
+        return [
+          { op: 'delete', kind: KV_DELETED_VAULTS, key: name },
+          { op: 'put', kind: KV_VAULT_NAMES, key: name, value: { id: doc.id } satisfies VaultNameEntry, ifVersion: taken!.version },
+        ];
+      }
+      doc.properties = vaultProperties(ctx, doc.name);
+      // A deleted vault whose retention ended was purged by deleted.get(), releasing its name.
+      const free = !taken || (taken.value.deleted && !gone);
+      const value: VaultNameEntry = { id: doc.id };
+      const nameOp: Op = free ? { op: 'put', kind: KV_VAULT_NAMES, key: name, value, ifAbsent: true } : { op: 'put', kind: KV_VAULT_NAMES, key: name, value, ifVersion: taken!.version };
+      return [nameOp];
     },
-    async beforeDelete(doc) {
-      const name = doc.name.toLowerCase();
-      return [...(await data.vaultPurgeOps(name)), { op: 'delete', kind: KV_VAULT_NAMES, key: name }];
+    beforeDelete(doc) {
+      return deleted.softDeleteOps(doc);
     },
   };
 }

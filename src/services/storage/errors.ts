@@ -37,6 +37,7 @@ export const noAuthentication = () => new StorageError(401, 'NoAuthenticationInf
 export const invalidAuthentication = (detail: string) => new StorageError(401, 'InvalidAuthenticationInfo', MESSAGES.authenticationFailed, detail);
 export const authenticationFailed = (detail: string) => new StorageError(403, 'AuthenticationFailed', MESSAGES.signatureMismatch, detail);
 export const keyBasedNotPermitted = () => new StorageError(403, 'KeyBasedAuthenticationNotPermitted', MESSAGES.keyBasedNotPermitted);
+export const publicAccessNotPermitted = () => new StorageError(409, 'PublicAccessNotPermitted', 'Public access is not permitted on this storage account.');
 export const resourceNotFound = () => new StorageError(404, 'ResourceNotFound', MESSAGES.resourceNotFound);
 export const invalidUri = () => new StorageError(400, 'InvalidUri', MESSAGES.invalidUri);
 

@@ -26,6 +26,7 @@ import {
   keyBasedNotPermitted,
   noAuthentication,
   permissionMismatch,
+  publicAccessNotPermitted,
   resourceNotFound,
   sendStorageError,
   StorageError,
@@ -146,6 +147,9 @@ export class StorageGate {
       for (const check of [op.check, ...(op.extra ?? [])]) {
         if (!(await this.admits(principalId, check, op, account))) throw permissionMismatch();
       }
+    }
+    if ((op.name === 'CreateContainer' || op.name === 'SetContainerACL') && !account.allowBlobPublicAccess && req.headers['x-ms-blob-public-access']) {
+      throw publicAccessNotPermitted();
     }
     if (op.mirror) {
       const mirror = op.mirror;

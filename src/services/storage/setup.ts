@@ -17,6 +17,7 @@ import { ConflictError } from '../../store/types.js';
 
 /** Ports the gates take when Mimic runs on fixed ports (Azurite's usual ones). */
 export const DEFAULT_STORAGE_PORTS: Record<StorageService, number> = { blob: 10000, queue: 10001, table: 10002 };
+const LISTENER_NAMES: Record<StorageService, string> = { blob: 'storageBlob', queue: 'storageQueue', table: 'storageTable' };
 const PORT_ENV: Record<StorageService, string> = { blob: 'MIMIC_BLOB_PORT', queue: 'MIMIC_QUEUE_PORT', table: 'MIMIC_TABLE_PORT' };
 
 export const setupStorage: ModuleSetup = async (ctx) => {
@@ -66,7 +67,7 @@ export const setupStorage: ModuleSetup = async (ctx) => {
     const wanted = ctx.requestedPort === 0 ? 0 : Number(ctx.env[PORT_ENV[service]] ?? DEFAULT_STORAGE_PORTS[service]);
     ports[service] = await listen(server, wanted, ctx.host);
     servers.push(server);
-    ctx.listeners[service] = `https://127.0.0.1:${ports[service]}`;
+    ctx.listeners[LISTENER_NAMES[service]] = `https://127.0.0.1:${ports[service]}`;
     ctx.routes[`*.${service}.core.windows.net`] = `127.0.0.1:${ports[service]}`;
   }
   ctx.onClose.push(async () => {
@@ -83,6 +84,13 @@ export const setupStorage: ModuleSetup = async (ctx) => {
   ctx.resources.addMatcher((resource) => {
     const m = localEndpoint.exec(resource);
     return m !== null && Object.values(ports).includes(Number(m[1]));
+  });
+
+  // With accounts already there (a restart), bring the emulator up in the background so the
+  // first data-plane request does not wait for it.
+  ctx.onReady.push(() => {
+    if (accounts.all().next().done) return;
+    backend.start().catch((err: unknown) => console.error('mimic: the storage emulator did not start:', err));
   });
 
   const deps = { accounts, backend, emulator, sealer: ctx.sealer, endpoint };

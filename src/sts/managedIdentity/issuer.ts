@@ -50,11 +50,11 @@ export class ManagedIdentityTokens {
     // Entra checks these when the subsystem asks it for a token, i.e. on a cache miss.
     if (!this.resources.isKnown(resource)) return { ok: false, failure: { kind: 'unknownResource', resource } };
     if (!sp.accountEnabled) return { ok: false, failure: { kind: 'disabled', appId: sp.appId } };
-    // Concurrent misses for the same identity and resource share one signature.
-    const key = `${sp.objectId}\u0000${resource}`;
+    // Concurrent misses for the same identity and resource share one signature (never across a change of the identity).
+    const generation = this.cache.generation(sp.objectId);
+    const key = `${sp.objectId}\u0000${resource}\u0000${generation}`;
     let pending = this.inflight.get(key);
     if (!pending) {
-      const generation = this.cache.generation(sp.objectId);
       pending = this.tokens
         .mintAsync(sp, { resource, lifetimeSeconds: MANAGED_IDENTITY_TOKEN_LIFETIME, appidacr: '2' })
         .then((token) => this.cache.set(sp.objectId, resource, sp.appId, token, generation))

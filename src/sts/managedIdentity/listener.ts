@@ -3,9 +3,8 @@
 // prefix, and App Service and Machine Learning at fixed paths with a secret header. Service
 // Fabric's token service is HTTPS in Azure (its certificate pinned by thumbprint), so it
 // gets an HTTPS listener with Mimic's server certificate.
-import { createServer as createHttpServer, type Server } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
-import type { ServerResponse } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { sendJson, segments, type Handler, type Request } from '../../server/http.js';
 import { PATHS } from './flavours.js';
 import type { TokenEndpoints } from './endpoints.js';
@@ -43,14 +42,16 @@ export function serviceFabricHandler(endpoints: TokenEndpoints): Handler {
   };
 }
 
-export function createManagedIdentityServer(listener: (req: import('node:http').IncomingMessage, res: ServerResponse) => void): Server {
+type Listener = (req: IncomingMessage, res: ServerResponse) => void;
+
+export function createManagedIdentityServer(listener: Listener): Server {
   const server = createHttpServer({ maxHeaderSize: MAX_HEADER_BYTES, keepAliveTimeout: 30_000 }, listener);
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
   return server;
 }
 
-export function createServiceFabricServer(tls: { certPem: string; keyPem: string }, listener: (req: import('node:http').IncomingMessage, res: ServerResponse) => void) {
+export function createServiceFabricServer(tls: { certPem: string; keyPem: string }, listener: Listener): HttpsServer {
   const server = createHttpsServer({ cert: tls.certPem, key: tls.keyPem, maxHeaderSize: MAX_HEADER_BYTES, keepAliveTimeout: 30_000 }, listener);
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;

@@ -51,7 +51,7 @@ export const setupManagedIdentity: ModuleSetup = async (ctx: AppContext) => {
     serviceFabricThumbprint: new X509Certificate(ctx.tls.certPem).fingerprint.replace(/:/g, '').toUpperCase(),
   };
   ctx.listeners.managedIdentity = urls.http;
-  ctx.listeners.serviceFabricTokens = urls.serviceFabric;
+  ctx.listeners.serviceFabric = urls.serviceFabric;
 
   ctx.armRouter.registerExtension(
     ADMIN_NAMESPACE,
