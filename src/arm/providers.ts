@@ -31,6 +31,8 @@ const CATALOG: Record<string, Record<string, readonly string[] | null>> = {
   'Microsoft.MachineLearningServices': { workspaces: null, 'workspaces/computes': null },
   'Microsoft.ServiceFabric': { managedClusters: null, 'managedClusters/applications': null },
   'Microsoft.HybridCompute': { machines: null },
+  // Cloud Shell consoles: the host of the Cloud Shell token flavour.
+  'Microsoft.Portal': { consoles: null },
   'Microsoft.KeyVault': {
     vaults: KEY_VAULT_API_VERSIONS,
     'vaults/accessPolicies': KEY_VAULT_API_VERSIONS,

@@ -105,6 +105,25 @@ describe('Key Vault vaults as resources', () => {
     assert.equal((await a.call('PUT', path('wrongapi'), { location: 'eastus', properties: props() }, '2020-01-01')).status, 400);
   });
 
+  test('vaults/secrets through the Resource Manager writes a data-plane secret (authorized by ARM RBAC)', async () => {
+    const v = await createVault(a, RG, 'armsecrets');
+    const put = await a.call('PUT', `${v.id}/secrets/from-arm`, { properties: { value: 'deployed', contentType: 'text/plain' } });
+    assert.equal(put.status, 201, put.text);
+    assert.equal(put.body.properties.value, undefined);
+    assert.equal(put.body.properties.secretUri, 'https://armsecrets.vault.azure.net/secrets/from-arm');
+    const version = put.body.properties.secretUriWithVersion.split('/').pop();
+    const token = adminVaultToken(m);
+    // Owner may write through the Resource Manager, yet has no data action to read it back.
+    assert.equal((await raw(m, v, 'GET', '/secrets/from-arm/', { token })).status, 403);
+    await assignRole(a, v.id, ROLES.secretsUser, m.context.tenant.adminObjectId);
+    const read = (await raw(m, v, 'GET', '/secrets/from-arm/', { token })).json();
+    assert.equal(read.value, 'deployed');
+    assert.equal(read.contentType, 'text/plain');
+    assert.equal(read.id.split('/').pop(), version);
+    assert.equal((await a.call('PUT', `${v.id}/secrets/bad_name`, { properties: { value: 'x' } })).status, 400);
+    assert.equal((await a.call('PUT', `${v.id}/secrets/novalue`, { properties: {} })).status, 400);
+  });
+
   test('deleting a vault soft-deletes it: name held, recover brings the contents back, purge releases both', async () => {
     const v = await createVault(a, RG, 'shortlived');
     await assignRole(a, `${a.sub}/resourceGroups/${RG}`, ROLES.secretsOfficer, m.context.tenant.adminObjectId);

@@ -16,6 +16,7 @@ import { VaultIndex } from './vaultIndex.js';
 import { VAULT_DNS_SUFFIX } from './vaultModel.js';
 import { accessPolicyOperationHooks, isValidVaultName, vaultHooks } from './vaultResource.js';
 import { DeletedVaults, keyVaultProviderOperations } from './deletedVaults.js';
+import { vaultSecretHooks } from './vaultSecretResource.js';
 
 const SPECS: Record<Collection, CollectionSpec> = { secrets: SECRETS, keys: KEYS, certificates: CERTIFICATES };
 
@@ -24,6 +25,7 @@ export const setupKeyVault: ModuleSetup = async (ctx) => {
   const deleted = new DeletedVaults(ctx.store, data);
   ctx.types.register(vaultHooks(ctx.store, deleted));
   ctx.types.register(accessPolicyOperationHooks(ctx.store));
+  ctx.types.register(vaultSecretHooks(data, ctx.sealer));
   ctx.armRouter.registerExtension('Microsoft.KeyVault', keyVaultProviderOperations(ctx.arm, deleted, ctx.store, isValidVaultName));
   const index = await VaultIndex.load(ctx.store);
   ctx.onClose.push(() => index.close());
