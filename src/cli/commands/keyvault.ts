@@ -117,6 +117,7 @@ export function registerKeyVaultCommands(program: Command): void {
 
   // ---- vaults (Resource Manager) ---------------------------------------------------------------
   kv.command('create')
+    .description('create or update a vault (Azure RBAC permission model unless --access-policies)')
     .requiredOption('-g, --resource-group <rg>')
     .requiredOption('-n, --name <name>')
     .option('-l, --location <location>', 'location', 'eastus')
@@ -138,6 +139,7 @@ export function registerKeyVaultCommands(program: Command): void {
       printResult(await c.arm('PUT', vaultPath(c, o.resourceGroup, o.name), KV_API, { location: o.location, properties }), !!o.json);
     });
   kv.command('show')
+    .description('show a vault')
     .requiredOption('-g, --resource-group <rg>')
     .requiredOption('-n, --name <name>')
     .addOption(dataDirOption())
@@ -147,6 +149,7 @@ export function registerKeyVaultCommands(program: Command): void {
       printResult(await c.arm('GET', vaultPath(c, o.resourceGroup, o.name), KV_API), !!o.json);
     });
   kv.command('list')
+    .description('list vaults (of a resource group, or of the subscription)')
     .option('-g, --resource-group <rg>')
     .addOption(dataDirOption())
     .addOption(jsonOption())
@@ -156,6 +159,7 @@ export function registerKeyVaultCommands(program: Command): void {
       printResult((await c.arm<{ value: unknown[] }>('GET', path, KV_API))?.value ?? [], !!o.json);
     });
   kv.command('delete')
+    .description('delete a vault (it stays recoverable for its retention period)')
     .requiredOption('-g, --resource-group <rg>')
     .requiredOption('-n, --name <name>')
     .addOption(dataDirOption())
