@@ -19,7 +19,8 @@ export function printResult(value: unknown, json: boolean): void {
   }
   if (value && typeof value === 'object') {
     const flat = flatten(value as Record<string, unknown>);
-    const width = Math.max(...Object.keys(flat).map((k) => k.length));
+    // Long keys (user-assigned identity ids) would push every value off screen: cap the column.
+    const width = Math.min(40, Math.max(...Object.keys(flat).map((k) => k.length)));
     process.stdout.write(Object.entries(flat).map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n') + '\n');
     return;
   }
