@@ -3,13 +3,19 @@
 // and lifetime on every request), an RBAC decision for
 // Microsoft.KeyVault/vaults/secrets/getSecret/action at the secret's scope, the sealed value read
 // from the store and opened — as a throughput ratio to a bare Node HTTPS server (same
-// certificate) returning the same body, alternating rounds in the same run. Also compared with
-// Azure's service limit for secret GETs (4,000 per 10 s per vault).
+// certificate) returning the same body, alternating rounds in the same run. Besides throughput,
+// the CPU time each server process spends per request is read from /proc (immune to other load
+// on the machine). Also compared with Azure's service limit for secret GETs (4,000 per 10 s per
+// vault).
 // Run: npm run build && node dist/bench/keyvault.bench.js   (BENCH_MS per round, BENCH_ROUNDS, BENCH_CONCURRENCY)
 import { request } from 'node:https';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runLoad, ratio, type LoadResult } from './lib/load.js';
-import { adminTokenFor, startBareServer, startMimicProcess } from './lib/processes.js';
+import { runLoad, ratio, type LoadOptions, type LoadResult } from './lib/load.js';
+import { adminTokenFor, startMimicProcess, ROOT } from './lib/processes.js';
 
 const DURATION = Number(process.env.BENCH_MS ?? 4000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -45,8 +51,37 @@ async function ok(p: Promise<{ status: number; text: string }>, what: string): P
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
+/** User+system CPU milliseconds a process has used (Linux USER_HZ = 100). */
+function cpuMs(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10;
+}
+
+/** The bare baseline server as a child process of ours (its pid is needed for /proc). */
+async function startBare(body: string, certFile: string, keyFile: string): Promise<{ url: string; child: ChildProcess }> {
+  const bodyFile = join(await mkdtemp(join(tmpdir(), 'kv-bare-')), 'body');
+  await writeFile(bodyFile, body);
+  const child = spawn(process.execPath, [join(ROOT, 'dist/bench/lib/bareServer.js'), 'https', bodyFile, 'application/json; charset=utf-8', certFile, keyFile], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<string>((resolve, reject) => {
+    let seen = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      seen += d.toString();
+      if (seen.includes('\n')) resolve(seen.trim());
+    });
+    child.once('exit', (code) => reject(new Error(`bare server exited (${code})`)));
+  });
+  return { url: `https://localhost:${port}`, child };
+}
+
+/** One measured round: throughput, latency and the server's CPU time per request. */
+async function round(opts: LoadOptions, pid: number): Promise<LoadResult & { cpuUs: number }> {
+  const before = cpuMs(pid);
+  const r = await runLoad({ ...opts, warmupMs: 0 });
+  return { ...r, cpuUs: ((cpuMs(pid) - before) * 1000) / Math.max(1, r.requests + r.errors) };
+}
+
 const mimic = await startMimicProcess();
-let bare: { url: string; stop(): void } | undefined;
+let bare: { url: string; child: ChildProcess } | undefined;
 try {
   const { origin, subscriptionId } = mimic.endpoints;
   const mgmt = await adminTokenFor(mimic);
@@ -66,21 +101,26 @@ try {
   await ok(call(origin, mimic.ca, 'PUT', '/secrets/bench?api-version=2025-07-01', vaultToken, { value: SECRET_VALUE }, HOST), 'set secret');
   const sample = await call(origin, mimic.ca, 'GET', '/secrets/bench/?api-version=2025-07-01', vaultToken, undefined, HOST);
   if (sample.status !== 200) throw new Error(`get secret: ${sample.status} ${sample.text}`);
-  bare = await startBareServer(sample.text, 'application/json; charset=utf-8', { certFile: join(mimic.dataDir, 'server.crt'), keyFile: join(mimic.dataDir, 'server.key') });
+  bare = await startBare(sample.text, join(mimic.dataDir, 'server.crt'), join(mimic.dataDir, 'server.key'));
 
   const port = new URL(origin).port;
-  const mimicRuns: LoadResult[] = [];
-  const bareRuns: LoadResult[] = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    mimicRuns.push(await runLoad({
-      url: `https://127.0.0.1:${port}/secrets/bench/?api-version=2025-07-01`,
-      headers: { host: HOST, authorization: `Bearer ${vaultToken}`, accept: 'application/json' },
-      ca: mimic.ca,
-      concurrency: CONCURRENCY,
-      durationMs: DURATION,
-      expectStatus: 200,
-    }));
-    bareRuns.push(await runLoad({ url: `${bare.url}/secrets/bench/`, ca: mimic.ca, concurrency: CONCURRENCY, durationMs: DURATION, expectStatus: 200 }));
+  const mimicLoad: LoadOptions = {
+    url: `https://127.0.0.1:${port}/secrets/bench/?api-version=2025-07-01`,
+    headers: { host: HOST, authorization: `Bearer ${vaultToken}`, accept: 'application/json' },
+    ca: mimic.ca,
+    concurrency: CONCURRENCY,
+    durationMs: DURATION,
+    expectStatus: 200,
+  };
+  const bareLoad: LoadOptions = { url: `${bare.url}/secrets/bench/`, ca: mimic.ca, concurrency: CONCURRENCY, durationMs: DURATION, expectStatus: 200 };
+  // Warm both servers (JIT, caches, TLS sessions) before measuring.
+  await runLoad({ ...mimicLoad, durationMs: 1000 });
+  await runLoad({ ...bareLoad, durationMs: 1000 });
+  const mimicRuns: Array<LoadResult & { cpuUs: number }> = [];
+  const bareRuns: Array<LoadResult & { cpuUs: number }> = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    mimicRuns.push(await round(mimicLoad, mimic.child.pid!));
+    bareRuns.push(await round(bareLoad, bare.child.pid!));
   }
   const m = { rps: median(mimicRuns.map((r) => r.rps)), p99: median(mimicRuns.map((r) => r.p99)), errors: mimicRuns.reduce((s, r) => s + r.errors, 0) };
   const b = { rps: median(bareRuns.map((r) => r.rps)), p99: median(bareRuns.map((r) => r.p99)), errors: bareRuns.reduce((s, r) => s + r.errors, 0) };
@@ -89,8 +129,10 @@ try {
       concurrency: CONCURRENCY,
       rounds: ROUNDS,
       durationMsPerRound: DURATION,
-      mimic: { rps: Math.round(m.rps), p99Ms: Math.round(m.p99 * 10) / 10, errors: m.errors, perRoundRps: mimicRuns.map((r) => Math.round(r.rps)) },
-      bareNodeHttps: { rps: Math.round(b.rps), p99Ms: Math.round(b.p99 * 10) / 10, errors: b.errors, perRoundRps: bareRuns.map((r) => Math.round(r.rps)) },
+      mimic: { rps: Math.round(m.rps), p99Ms: Math.round(m.p99 * 10) / 10, errors: m.errors, perRoundRps: mimicRuns.map((r) => Math.round(r.rps)), cpuUsPerRequest: Math.round(median(mimicRuns.map((r) => r.cpuUs))) },
+      bareNodeHttps: { rps: Math.round(b.rps), p99Ms: Math.round(b.p99 * 10) / 10, errors: b.errors, perRoundRps: bareRuns.map((r) => Math.round(r.rps)), cpuUsPerRequest: Math.round(median(bareRuns.map((r) => r.cpuUs))) },
+      /** Bare CPU per request over Mimic's: the share of a core's capacity Mimic keeps. */
+      cpuEfficiencyRatio: ratio(median(bareRuns.map((r) => r.cpuUs)), median(mimicRuns.map((r) => r.cpuUs))),
       // Rounds alternate Mimic and the baseline; the ratio is the median of each round's pair,
       // which keeps other load on the (shared) cores from skewing one side only.
       throughputRatio: median(mimicRuns.map((r, i) => ratio(r.rps, bareRuns[i]!.rps))),
@@ -102,6 +144,6 @@ try {
   };
   process.stdout.write(JSON.stringify(results, null, 2) + '\n');
 } finally {
-  bare?.stop();
+  bare?.child.kill('SIGKILL');
   mimic.stop();
 }

@@ -107,6 +107,22 @@ describe('Key Vault certificates', () => {
     assert.equal((await raw(m, vault, 'GET', '/keys/temp/', { token })).status, 200);
   });
 
+  test('backup and restore carry the certificate with its key and secret', async () => {
+    assert.equal((await raw(m, vault, 'POST', '/certificates/carried/create', { token, body: { policy: { issuer: { name: 'Self' }, x509_props: { subject: 'CN=carried' } } } })).status, 202);
+    const before = (await raw(m, vault, 'GET', '/secrets/carried/', { token })).json().value;
+    const backup = await raw(m, vault, 'POST', '/certificates/carried/backup', { token });
+    assert.equal(backup.status, 200, backup.text);
+    assert.equal((await raw(m, vault, 'DELETE', '/certificates/carried', { token })).status, 200);
+    assert.equal((await raw(m, vault, 'DELETE', '/deletedcertificates/carried', { token })).status, 204);
+    assert.equal((await raw(m, vault, 'GET', '/deletedsecrets/carried', { token })).status, 404, 'purged with the certificate');
+    const restored = await raw(m, vault, 'POST', '/certificates/restore', { token, body: { value: backup.json().value } });
+    assert.equal(restored.status, 200, restored.text);
+    assert.equal((await raw(m, vault, 'GET', '/secrets/carried/', { token })).json().value, before);
+    const digest = createHash('sha256').update('x').digest().toString('base64url');
+    assert.equal((await raw(m, vault, 'POST', '/keys/carried/sign', { token, body: { alg: 'RS256', value: digest } })).status, 200);
+    assert.equal((await raw(m, vault, 'POST', '/certificates/restore', { token, body: { value: backup.json().value } })).status, 409);
+  });
+
   test("issuer 'Unknown': a pending operation with a CSR, completed by merging the CA-issued certificate", async () => {
     const created = await raw(m, vault, 'POST', '/certificates/merged/create', { token, body: { policy: { issuer: { name: 'Unknown' }, x509_props: { subject: 'CN=merged' } } } });
     assert.equal(created.status, 202, created.text);

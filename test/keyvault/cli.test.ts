@@ -83,5 +83,17 @@ describe('mimic keyvault', () => {
     assert.match(cert.json().x5t, /^[A-Za-z0-9_-]{27}$/);
     assert.equal((await cli('keyvault', 'delete-policy', '-g', RG, '-n', 'clipolicy', '--object-id', admin)).code, 0);
     assert.equal((await cli('keyvault', 'certificate', 'show', '--vault-name', 'clipolicy', '-n', 'site')).code, 1);
+
+    // Deleted vaults: listed, recovered with their contents, purged.
+    assert.equal((await cli('keyvault', 'set-policy', '-g', RG, '-n', 'clipolicy', '--object-id', admin, '--certificate-permissions', 'get')).code, 0);
+    assert.equal((await cli('keyvault', 'delete', '-g', RG, '-n', 'clipolicy')).code, 0);
+    assert.match((await cli('keyvault', 'list-deleted')).stdout, /clipolicy/);
+    assert.equal((await cli('keyvault', 'create', '-g', RG, '-n', 'clipolicy')).code, 1, 'the name is held');
+    const recovered = await cli('keyvault', 'recover', '-n', 'clipolicy');
+    assert.equal(recovered.code, 0, recovered.stderr);
+    assert.equal((await cli('keyvault', 'certificate', 'show', '--vault-name', 'clipolicy', '-n', 'site')).code, 0);
+    assert.equal((await cli('keyvault', 'delete', '-g', RG, '-n', 'clipolicy')).code, 0);
+    assert.equal((await cli('keyvault', 'purge', '-n', 'clipolicy')).code, 0);
+    assert.doesNotMatch((await cli('keyvault', 'list-deleted')).stdout, /clipolicy/);
   });
 });

@@ -168,6 +168,42 @@ export function registerKeyVaultCommands(program: Command): void {
       await c.arm('DELETE', vaultPath(c, o.resourceGroup, o.name), KV_API);
       process.stdout.write(`Deleted vault ${o.name}\n`);
     });
+  kv.command('list-deleted')
+    .description('list soft-deleted vaults')
+    .addOption(dataDirOption())
+    .addOption(jsonOption())
+    .action(async (o: { dataDir?: string; json?: boolean }) => {
+      const c = await client(o);
+      const value = (await c.arm<{ value: Array<{ name: string; properties: Record<string, unknown> }> }>('GET', `${subPath(c)}/providers/Microsoft.KeyVault/deletedVaults`, KV_API))?.value ?? [];
+      printResult(o.json ? value : value.map((d) => ({ name: d.name, location: d.properties.location, vaultId: d.properties.vaultId, scheduledPurgeDate: d.properties.scheduledPurgeDate })), !!o.json);
+    });
+  const deletedVault = async (c: MimicClient, name: string) => {
+    const value = (await c.arm<{ value: Array<{ name: string; properties: { location: string; vaultId: string } }> }>('GET', `${subPath(c)}/providers/Microsoft.KeyVault/deletedVaults`, KV_API))?.value ?? [];
+    const found = value.find((d) => d.name.toLowerCase() === name.toLowerCase());
+    if (!found) throw new CliError(`no deleted vault named '${name}'`, 3);
+    return found;
+  };
+  kv.command('recover')
+    .description('recover a soft-deleted vault with its contents')
+    .requiredOption('-n, --name <name>')
+    .addOption(dataDirOption())
+    .addOption(jsonOption())
+    .action(async (o: { name: string; dataDir?: string; json?: boolean }) => {
+      const c = await client(o);
+      const d = await deletedVault(c, o.name);
+      const body = { location: d.properties.location, properties: { tenantId: c.endpoints.tenantId, sku: { family: 'A', name: 'standard' }, createMode: 'recover' } };
+      printResult(await c.arm('PUT', d.properties.vaultId, KV_API, body), !!o.json);
+    });
+  kv.command('purge')
+    .description('purge a soft-deleted vault: its contents are gone and its name is free')
+    .requiredOption('-n, --name <name>')
+    .addOption(dataDirOption())
+    .action(async (o: { name: string; dataDir?: string }) => {
+      const c = await client(o);
+      const d = await deletedVault(c, o.name);
+      await c.arm('POST', `${subPath(c)}/providers/Microsoft.KeyVault/locations/${d.properties.location}/deletedVaults/${encodeURIComponent(d.name)}/purge`, KV_API);
+      process.stdout.write(`Purged vault ${d.name}\n`);
+    });
   const policyOp = (op: 'add' | 'remove', description: string) =>
     kv
       .command(op === 'add' ? 'set-policy' : 'delete-policy')

@@ -147,9 +147,13 @@ export function serviceHooks(): ResourceTypeHooks[] {
   }));
 }
 
+function accountNameOf(id: string): string {
+  return /\/storageAccounts\/([^/]+)\//i.exec(id)?.[1]?.toLowerCase() ?? '';
+}
+
 /** The account a child resource id belongs to. */
 function accountOf(d: StorageArmDeps, doc: StoredResource): StorageAccount {
-  const name = /\/storageAccounts\/([^/]+)\//i.exec(doc.id)?.[1]?.toLowerCase() ?? '';
+  const name = accountNameOf(doc.id);
   const account = d.accounts.get(name);
   if (!account) throw new ArmError(404, 'ParentResourceNotFound', `The storage account '${name}' could not be found.`);
   return account;
@@ -197,7 +201,7 @@ export function childHooks(d: StorageArmDeps): ResourceTypeHooks[] {
       return [];
     },
     async beforeDelete(doc) {
-      const account = d.accounts.get(/\/storageAccounts\/([^/]+)\//i.exec(doc.id)?.[1]?.toLowerCase() ?? '');
+      const account = d.accounts.get(accountNameOf(doc.id));
       if (account) await d.emulator.deleteContainer(account, doc.name).catch(emulatorFailure);
       return [];
     },
@@ -216,7 +220,7 @@ export function childHooks(d: StorageArmDeps): ResourceTypeHooks[] {
       return [];
     },
     async beforeDelete(doc) {
-      const account = d.accounts.get(/\/storageAccounts\/([^/]+)\//i.exec(doc.id)?.[1]?.toLowerCase() ?? '');
+      const account = d.accounts.get(accountNameOf(doc.id));
       if (account) await d.emulator.deleteQueue(account, doc.name).catch(emulatorFailure);
       return [];
     },
@@ -233,7 +237,7 @@ export function childHooks(d: StorageArmDeps): ResourceTypeHooks[] {
       return [];
     },
     async beforeDelete(doc) {
-      const account = d.accounts.get(/\/storageAccounts\/([^/]+)\//i.exec(doc.id)?.[1]?.toLowerCase() ?? '');
+      const account = d.accounts.get(accountNameOf(doc.id));
       if (account) await d.emulator.deleteTable(account, doc.name).catch(emulatorFailure);
       return [];
     },
