@@ -23,6 +23,11 @@ export interface AuthorizationContext {
   audit: AuditLog;
   directory: Directory;
   tenant: TenantInfo;
+  /**
+   * Service-specific checks of role-assignment conditions (e.g. storage refuses attributes its
+   * gate never supplies): each returns the problems it finds; any problem refuses the assignment.
+   */
+  conditionValidators: Array<(condition: string) => string[]>;
 }
 
 /** Refuses api-versions the resource type was never published with, as ARM does. */

@@ -138,15 +138,15 @@ function parseRequest(body: Record<string, unknown>): AssignmentRequest {
 }
 
 /** The condition and its version as stored; refuses what the engine cannot evaluate. */
-function checkCondition(r: AssignmentRequest): { condition: string | null; conditionVersion: string | null } {
+function checkCondition(ctx: AuthorizationContext, r: AssignmentRequest): { condition: string | null; conditionVersion: string | null } {
   if (!r.condition) return { condition: null, conditionVersion: null };
   const version = r.conditionVersion ?? SUPPORTED_CONDITION_VERSION;
   if (version !== SUPPORTED_CONDITION_VERSION) {
     throw new ArmError(400, 'InvalidConditionVersion', `The condition version '${version}' is not supported. The only supported condition version is '${SUPPORTED_CONDITION_VERSION}'.`, 'properties.conditionVersion');
   }
-  const problems = validateCondition(r.condition, version);
+  const problems = [...validateCondition(r.condition, version).map((p) => p.message), ...ctx.conditionValidators.flatMap((v) => v(r.condition!))];
   if (problems.length > 0) {
-    const detail = problems.map((p) => p.message).join('; ');
+    const detail = problems.join('; ');
     throw new ArmError(400, 'InvalidCondition', `The condition is invalid: ${detail}.`, 'properties.condition');
   }
   return { condition: r.condition, conditionVersion: version };
@@ -201,7 +201,7 @@ export async function putAssignment(
     ctx.authorizer.check(caller, ACTIONS.roleAssignmentsWrite, scope, attributes);
     const role = checkRole(ctx, r, scope);
     const principalType = checkPrincipal(ctx, r);
-    const condition = checkCondition(r);
+    const condition = checkCondition(ctx, r);
     const result = await writeAssignment(ctx, caller, scope, name.toLowerCase(), r, principalType, condition);
     return { result, record: { target: result.assignment.id, scope, principalId: r.principalId, roleDefinitionId: result.assignment.roleDefinitionId, roleName: role.roleName } };
   });

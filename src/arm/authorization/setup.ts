@@ -46,6 +46,7 @@ export const setupAuthorization: ModuleSetup = async (ctx) => {
     audit,
     directory: ctx.directory,
     tenant: ctx.tenant,
+    conditionValidators: [],
   };
   modules.set(ctx, services);
   ctx.armRouter.registerExtension(NAMESPACE, authorizationExtension(services));

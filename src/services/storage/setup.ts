@@ -11,7 +11,8 @@ import { EmulatorCalls } from './emulatorCalls.js';
 import { StorageGate, type MirrorEvent } from './gate.js';
 import { childHooks, mirrorOps, serviceHooks, storageAccountHooks } from './armTypes.js';
 import { storageActionsRoute } from './armActions.js';
-import { conditionGuardRoute } from './conditionGuard.js';
+import { authorizationOf } from '../../arm/authorization/setup.js';
+import { storageConditionProblems } from './conditions.js';
 import { STORAGE_AUDIENCE } from './errors.js';
 import { ConflictError } from '../../store/types.js';
 
@@ -98,6 +99,6 @@ export const setupStorage: ModuleSetup = async (ctx) => {
   for (const h of serviceHooks()) ctx.types.register(h);
   for (const h of childHooks(deps)) ctx.types.register(h);
   ctx.originRoutes.push(storageActionsRoute({ arm: ctx.arm, tokens: ctx.tokens, directory: ctx.directory, accounts, store: ctx.store, sealer: ctx.sealer }));
-  // Until Microsoft.Authorization offers a hook for service-specific condition checks.
-  ctx.originRoutes.push(conditionGuardRoute({ armRouter: ctx.armRouter, tokens: ctx.tokens, directory: ctx.directory }));
+  // Conditions reading attributes the gate never supplies are refused when the assignment is written.
+  authorizationOf(ctx)?.conditionValidators.push(storageConditionProblems);
 };
