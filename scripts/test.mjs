@@ -1,6 +1,6 @@
 // `npm test`: build, make sure PostgreSQL is there for the store-engine tests, run every test.
 import { spawnSync, execFileSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -9,6 +9,8 @@ const run = (cmd, args, opts = {}) => {
   if (r.status !== 0) process.exit(r.status ?? 1);
 };
 
+// A clean build: compiled tests of deleted sources must not linger in dist/.
+rmSync(join(root, 'dist'), { recursive: true, force: true });
 run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json']);
 
 if (!process.env.MIMIC_TEST_PG) {
