@@ -93,96 +93,127 @@ function forbidTexts(d: Workload['denies'][number]): string[] {
   });
 }
 
+interface PolicySlice {
+  id: string;
+  policies: string[];
+  /** Scopes and action groups the policies mention: the only entities a request needs. */
+  scopes: Set<string>;
+  groups: Set<string>;
+  parsed: boolean;
+}
+
 /**
  * Role assignments become permits: principal in the assignee (a principal or a group),
- * action in the role's action group, resource in the assignment scope (scopes form an
- * entity hierarchy, one entity per path prefix). Deny assignments become forbids; with
- * doNotApplyToChildScopes the resource must equal the scope.
+ * action in the role's action group, resource in the assignment scope. Deny assignments
+ * become forbids; with doNotApplyToChildScopes the resource must equal the scope.
  *
- * `sliced` (the default) preparses one policy set per principal holding only the
- * policies that can apply to it (its own and its groups' assignments and denies), the
- * usual way to run Cedar over many per-principal grants. Otherwise every policy goes
- * into one set, which the stateful cedar-wasm API handles with a cost per decision
+ * `sliced` (the default) keeps one policy set per principal holding only the policies
+ * that can apply to it (its own and its groups' assignments and denies, plus denies for
+ * everyone), the usual way to run Cedar over many per-principal grants; sets are
+ * preparsed on first use (preparse time is reported separately). Otherwise every policy
+ * goes into one set, which the stateful cedar-wasm API handles with a cost per decision
  * proportional to the whole set.
+ *
+ * Each request carries an entity slice: the principal with its groups as parents, the
+ * resource with direct parents for exactly those ancestor scopes the policy set
+ * mentions, and the action with parents for the action groups the set uses. Building the
+ * slice (`prepare`) is not timed.
  */
 export class CedarPeer {
   readonly policyCount: number;
-  readonly policySets: number;
-  private readonly setOf = new Map<string, string>();
-  private readonly fallbackSet: string;
+  preparseMs = 0;
+  private readonly slices = new Map<string, PolicySlice>();
+  private readonly fallback: PolicySlice;
+  private readonly groupsOf: Map<string, string[]>;
 
   constructor(
     w: Workload,
     private readonly actions: Map<string, ConcreteAction>,
-    sliced = true,
+    private readonly sliced = true,
   ) {
     const prefix = `mimic-${sliced ? 'sliced' : 'all'}-${w.assignments.length}`;
-    const preparse = (id: string, policies: string[]) => {
-      const answer = cedar.preparsePolicySet(id, { staticPolicies: policies.join('\n') });
-      if (answer.type !== 'success') throw new Error(`cedar: ${JSON.stringify(answer.errors.slice(0, 3))}`);
-    };
-    if (!sliced) {
-      const all = [...w.assignments.map((a) => permitText(a.principalId, a.roleDefinitionId, a.scope)), ...w.denies.flatMap(forbidTexts)];
-      preparse(prefix, all);
-      this.fallbackSet = prefix;
-      this.policyCount = all.length;
-      this.policySets = 1;
-      return;
-    }
-    const own = new Map<string, string[]>();
-    const add = (principal: string, text: string) => {
+    this.groupsOf = new Map([...w.memberships].map(([p, gs]) => [p.toLowerCase(), gs.map((g) => g.toLowerCase())]));
+    const newSlice = (id: string): PolicySlice => ({ id, policies: [], scopes: new Set(), groups: new Set(), parsed: false });
+    const own = new Map<string, PolicySlice>();
+    const everyone = newSlice(`${prefix}:*`);
+    const sliceOf = (principal: string) => {
+      if (!sliced) return everyone;
       const key = principal.toLowerCase();
-      const list = own.get(key);
-      if (list === undefined) own.set(key, [text]);
-      else list.push(text);
+      let slice = own.get(key);
+      if (slice === undefined) own.set(key, (slice = newSlice('')));
+      return slice;
     };
-    for (const a of w.assignments) add(a.principalId, permitText(a.principalId, a.roleDefinitionId, a.scope));
-    const everyone: string[] = [];
+    let count = 0;
+    for (const a of w.assignments) {
+      const slice = sliceOf(a.principalId);
+      slice.policies.push(permitText(a.principalId, a.roleDefinitionId, a.scope));
+      slice.scopes.add(peerScope(a.scope));
+      slice.groups.add(`role:${roleGuid(a.roleDefinitionId)}`);
+      count++;
+    }
     for (const d of w.denies) {
       forbidTexts(d).forEach((text, i) => {
-        const id = d.principals[i]!.id;
-        if (id === ALL_PRINCIPALS) everyone.push(text);
-        else add(id, text);
+        const slice = d.principals[i]!.id === ALL_PRINCIPALS ? everyone : sliceOf(d.principals[i]!.id);
+        slice.policies.push(text);
+        slice.scopes.add(peerScope(d.scope));
+        slice.groups.add(`deny:${d.name}`);
+        count++;
       });
     }
-    const groupsOf = new Map([...w.memberships].map(([p, gs]) => [p.toLowerCase(), gs.map((g) => g.toLowerCase())]));
-    const principals = new Set([...own.keys(), ...groupsOf.keys()]);
-    let policies = 0;
-    for (const p of principals) {
-      const set = [...(own.get(p) ?? []), ...(groupsOf.get(p) ?? []).flatMap((g) => own.get(g) ?? []), ...everyone];
-      const id = `${prefix}:${p}`;
-      preparse(id, set.length > 0 ? set : ['forbid(principal, action, resource) when { false };']);
-      this.setOf.set(p, id);
-      policies += set.length;
+    this.fallback = everyone;
+    if (sliced) {
+      // A principal's set: its own policies, its groups' policies and denies for everyone.
+      for (const p of new Set([...own.keys(), ...this.groupsOf.keys()])) {
+        const parts = [own.get(p), ...(this.groupsOf.get(p) ?? []).map((g) => own.get(g)), everyone].filter(
+          (x): x is PolicySlice => x !== undefined,
+        );
+        this.slices.set(p, {
+          id: `${prefix}:${p}`,
+          policies: parts.flatMap((x) => x.policies),
+          scopes: new Set(parts.flatMap((x) => [...x.scopes])),
+          groups: new Set(parts.flatMap((x) => [...x.groups])),
+          parsed: false,
+        });
+      }
     }
-    this.fallbackSet = `${prefix}:*`;
-    preparse(this.fallbackSet, everyone.length > 0 ? everyone : ['forbid(principal, action, resource) when { false };']);
-    this.policyCount = policies;
-    this.policySets = principals.size + 1;
+    this.policyCount = count;
   }
 
-  /** Builds the request and the entity slice it needs (principal, groups, scope chain, action). */
+  private sliceFor(principal: string): PolicySlice {
+    const slice = (this.sliced ? this.slices.get(principal) : undefined) ?? this.fallback;
+    if (!slice.parsed) {
+      const t = performance.now();
+      const policies = slice.policies.length > 0 ? slice.policies : ['forbid(principal, action, resource) when { false };'];
+      const answer = cedar.preparsePolicySet(slice.id, { staticPolicies: policies.join('\n') });
+      if (answer.type !== 'success') throw new Error(`cedar: ${JSON.stringify(answer.errors.slice(0, 3))}`);
+      slice.parsed = true;
+      this.preparseMs += performance.now() - t;
+    }
+    return slice;
+  }
+
+  /** Builds the request and the entity slice it needs. */
   prepare(req: AccessRequest): CedarCall {
     const principalId = req.principalId.toLowerCase();
+    const slice = this.sliceFor(principalId);
     const principal = { type: 'Principal', id: principalId };
     const groups = (req.groupIds ?? []).map((g) => ({ type: 'Principal', id: g.toLowerCase() }));
     const entities: CedarEntity[] = [{ uid: principal, attrs: {}, parents: groups }];
     for (const g of groups) entities.push({ uid: g, attrs: {}, parents: [] });
     const scope = peerScope(req.scope);
-    let parent: { type: string; id: string } | undefined;
-    const prefixes = ['/'];
-    for (let i = scope.indexOf('/', 1); i !== -1; i = scope.indexOf('/', i + 1)) prefixes.push(scope.slice(0, i));
-    if (scope !== '/') prefixes.push(scope);
-    for (const id of prefixes) {
-      const uid = { type: 'Scope', id };
-      entities.push({ uid, attrs: {}, parents: parent ? [parent] : [] });
-      parent = uid;
+    const ancestors: { type: string; id: string }[] = [];
+    if (scope !== '/' && slice.scopes.has('/')) ancestors.push({ type: 'Scope', id: '/' });
+    for (let i = scope.indexOf('/', 1); i !== -1; i = scope.indexOf('/', i + 1)) {
+      const prefix = scope.slice(0, i);
+      if (slice.scopes.has(prefix)) ancestors.push({ type: 'Scope', id: prefix });
     }
+    const resource = { type: 'Scope', id: scope };
+    entities.push({ uid: resource, attrs: {}, parents: ancestors });
     const key = actionKey(req.action, req.isDataAction);
     const action = { type: 'Action', id: key };
-    entities.push({ uid: action, attrs: {}, parents: (this.actions.get(key)?.groups ?? []).map((id) => ({ type: 'Action', id })) });
-    const preparsedPolicySetId = this.setOf.get(principalId) ?? this.fallbackSet;
-    return { principal, action, resource: { type: 'Scope', id: scope }, context: {}, preparsedPolicySetId, entities };
+    const parents = (this.actions.get(key)?.groups ?? []).filter((g) => slice.groups.has(g)).map((id) => ({ type: 'Action', id }));
+    entities.push({ uid: action, attrs: {}, parents });
+    return { principal, action, resource, context: {}, preparsedPolicySetId: slice.id, entities };
   }
 
   decide(call: CedarCall): boolean {

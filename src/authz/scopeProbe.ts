@@ -47,16 +47,28 @@ export function normalizedOf(target: ScopeInfo): string {
   return target[0] as string;
 }
 
-/** Raw requested scope -> ScopeInfo, memoised and bounded. */
+/**
+ * Raw requested scope -> ScopeInfo, memoised and bounded. A scope enters the memo on its
+ * second sighting (tracked by fingerprint, so nothing is retained for one-off scopes such
+ * as unique blob paths): memoising every scope would promote short-lived analyses into
+ * the old generation and turn them into garbage collection work.
+ */
 export class ScopeProbe {
   private readonly memo = new Map<string, ScopeInfo>();
+  private readonly seen = new Set<number>();
 
   info(raw: string): ScopeInfo {
     let info = this.memo.get(raw);
     if (info === undefined) {
       info = analyse(normalizeScope(raw));
-      if (this.memo.size >= MEMO_LIMIT) this.memo.clear();
-      this.memo.set(raw, info);
+      const fp = info.length > 1 ? (info[info.length - 2] as number) : 0;
+      if (this.seen.has(fp)) {
+        if (this.memo.size >= MEMO_LIMIT) this.memo.clear();
+        this.memo.set(raw, info);
+      } else {
+        if (this.seen.size >= MEMO_LIMIT) this.seen.clear();
+        this.seen.add(fp);
+      }
     }
     return info;
   }
