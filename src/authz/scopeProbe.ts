@@ -12,8 +12,9 @@ import { normalizeScope } from './scope.js';
 
 const FNV_OFFSET = 0x811c9dc5 | 0;
 const FNV_PRIME = 0x01000193;
-// 30 bits keep fingerprints small integers (no heap numbers in arrays or records).
-const FINGERPRINT_MASK = 0x3fffffff;
+// The high 30 bits (the better mixed ones in a multiplicative hash) keep fingerprints
+// small integers: no heap numbers in arrays or records.
+const fingerprintOf = (h: number) => h >>> 2;
 const MEMO_LIMIT = 65_536;
 const UNCONFIRMED = -1;
 
@@ -26,7 +27,7 @@ const STRIDE = 3;
 export function scopeFingerprint(normalized: string): number {
   let h = FNV_OFFSET;
   for (let i = 0; i < normalized.length; i++) h = Math.imul(h ^ normalized.charCodeAt(i), FNV_PRIME);
-  return h & FINGERPRINT_MASK;
+  return fingerprintOf(h);
 }
 
 function analyse(normalized: string): ScopeInfo {
@@ -35,10 +36,10 @@ function analyse(normalized: string): ScopeInfo {
     let h = FNV_OFFSET;
     for (let i = 0; i < normalized.length; i++) {
       const c = normalized.charCodeAt(i);
-      if (c === 47 && i > 0) info.push(i, h & FINGERPRINT_MASK, UNCONFIRMED);
+      if (c === 47 && i > 0) info.push(i, fingerprintOf(h), UNCONFIRMED);
       h = Math.imul(h ^ c, FNV_PRIME);
     }
-    info.push(normalized.length, h & FINGERPRINT_MASK, UNCONFIRMED);
+    info.push(normalized.length, fingerprintOf(h), UNCONFIRMED);
   }
   return info;
 }

@@ -93,6 +93,10 @@ for (const engine of ENGINES) {
       assert.equal(mimic.directory.byObject(id2.principalId), undefined);
     });
 
+    test("Azure's own host name reaches Mimic in a process started with `mimic env`", () => {
+      assert.deepEqual(out.groupsViaAzureName, ['rg-keep']);
+    });
+
     test('deleting the site removes its system-assigned identity; deleting the group removes the rest', () => {
       assert.deepEqual(out.siteDeleted, { status: 404, code: 'ResourceNotFound' });
       assert.equal(mimic.directory.byObject(out.reenabled.principalId), undefined);

@@ -3,6 +3,9 @@ import assert from 'node:assert/strict';
 import { actionMatches, compileActionPattern } from '../../src/authz/actionPattern.js';
 import { normalizeScope, scopeCovers, isManagementGroupScope } from '../../src/authz/scope.js';
 import { loadBuiltinRoles } from '../../src/authz/builtinRoles.js';
+import { scopeFingerprint } from '../../src/authz/scopeProbe.js';
+import { AuthzEngine } from '../../src/authz/engine.js';
+import { assignment, block, controlRequest, customRole } from './fixtures.js';
 
 describe('action patterns', () => {
   test("'*' alone, as a whole segment, and with several stars", () => {
@@ -58,5 +61,34 @@ describe('built-in role data', () => {
     assert.ok(roles.every((r) => r.id.endsWith(r.name) && r.permissions.length >= 1));
     assert.equal(roles.filter((r) => r.permissions.some((p) => p.condition)).length > 20, true);
     assert.equal(Object.isFrozen(owner), true);
+  });
+});
+
+describe('scope fingerprints', () => {
+  test('two different scopes with the same length and fingerprint do not cover each other', () => {
+    // 30-bit fingerprints collide after ~2^15 tries (birthday bound); find such a pair.
+    const byFingerprint = new Map<number, string>();
+    let pair: [string, string] | undefined;
+    let seed = 12345;
+    const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0);
+    for (let i = 0; i < 400_000 && pair === undefined; i++) {
+      const name = Array.from({ length: 10 }, () => 'abcdefghijklmnopqrstuvwxyz0123456789'[next() % 36]).join('');
+      const scope = `/subscriptions/s1/resourcegroups/rg-${name}`;
+      const fp = scopeFingerprint(scope);
+      const other = byFingerprint.get(fp);
+      if (other !== undefined) pair = [other, scope];
+      else byFingerprint.set(fp, scope);
+    }
+    assert.ok(pair, 'no fingerprint collision found');
+    const [assigned, requested] = pair;
+    assert.equal(assigned.length, requested.length);
+    const engine = new AuthzEngine();
+    const role = customRole('collision', [block({ actions: ['*'] })]);
+    engine.upsertRoleDefinition(role);
+    engine.upsertRoleAssignment(assignment('p1', role.name, assigned));
+    assert.equal(engine.decide(controlRequest('p1', 'Microsoft.Compute/virtualMachines/read', `${requested}/providers/x/y/z`)).allowed, false);
+    assert.equal(engine.decide(controlRequest('p1', 'Microsoft.Compute/virtualMachines/read', `${assigned}/providers/x/y/z`)).allowed, true);
+    // And again after the target analyses are cached.
+    assert.equal(engine.decide(controlRequest('p1', 'Microsoft.Compute/virtualMachines/read', `${requested}/providers/x/y/z`)).allowed, false);
   });
 });

@@ -174,6 +174,11 @@ const worldArb = fc.record({
   assignments: fc.array(assignmentArb, { maxLength: 8 }),
   denies: fc.array(denyArb, { maxLength: 2 }),
   requests: fc.array(requestArb, { minLength: 1, maxLength: 12 }),
+  // Second phase: changes applied after the first decisions (exercises cache invalidation).
+  newRoles: roles,
+  replaceRole: fc.array(fc.boolean(), { minLength: ROLE_GUIDS.length, maxLength: ROLE_GUIDS.length }),
+  flip: fc.array(fc.boolean(), { minLength: 8, maxLength: 8 }),
+  dropDeny: fc.boolean(),
 });
 
 test('decide() agrees with a naive reference on random roles, scopes, assignments and requests', () => {
@@ -210,29 +215,42 @@ test('decide() agrees with a naive reference on random roles, scopes, assignment
       );
       for (const d of denies) engine.upsertDenyAssignment(d);
       const world: World = { roles: input.roles, assignments: kept, denies };
+      const requests = input.requests.map((r): AccessRequest => ({
+        principalId: r.principalId,
+        action: r.action,
+        isDataAction: r.isDataAction,
+        scope: r.scope,
+        ...(r.groupIds ? { groupIds: r.groupIds } : {}),
+        ...(r.name ? { attributes: { [NAME_ATTR]: r.name } } : {}),
+      }));
+      check(engine, world, requests, seen);
 
-      for (const r of input.requests) {
-        const req: AccessRequest = {
-          principalId: r.principalId,
-          action: r.action,
-          isDataAction: r.isDataAction,
-          scope: r.scope,
-          ...(r.groupIds ? { groupIds: r.groupIds } : {}),
-          ...(r.name ? { attributes: { [NAME_ATTR]: r.name } } : {}),
+      // Replace some role definitions, remove or re-add assignments, maybe drop a deny.
+      const roles2 = input.roles.map((r, i) => (input.replaceRole[i] ? input.newRoles[i]! : r));
+      roles2.forEach((r, i) => input.replaceRole[i] && engine.upsertRoleDefinition(r));
+      const all = input.assignments.map((x, i) => ({ x, id: `${x.scope}/providers/Microsoft.Authorization/roleAssignments/a${i}` }));
+      const kept2: RoleAssignment[] = [];
+      all.forEach(({ x, id }, i) => {
+        const present = !x.removed !== (input.flip[i] ?? false);
+        const a = kept.find((k) => k.id === id) ?? {
+          id,
+          name: `a${i}`,
+          scope: x.scope,
+          roleDefinitionId: `/subscriptions/s1/providers/Microsoft.Authorization/roleDefinitions/${x.role}`,
+          principalId: x.principal,
+          principalType: 'ServicePrincipal',
+          ...(x.condition ? { condition: x.condition, conditionVersion: '2.0' } : {}),
         };
-        const expected = refDecide(world, req);
-        seen.set(expected, (seen.get(expected) ?? 0) + 1);
-        const fast = engine.decide(req);
-        assert.equal(fast.reason, expected, JSON.stringify(req));
-        assert.equal(fast.allowed, expected === 'Allowed');
-        const slow = engine.explain(req);
-        assert.equal(slow.reason, fast.reason);
-        if (expected === 'NoMatchingAssignment') {
-          // With nothing granting, every assignment of the principal and its groups is a near miss.
-          const ids = [req.principalId, ...(req.groupIds ?? [])].map((x) => x.toLowerCase());
-          assert.equal(slow.nearMisses.length, kept.filter((a) => ids.includes(a.principalId.toLowerCase())).length);
-        }
-      }
+        if (present) {
+          engine.upsertRoleAssignment(a);
+          kept2.push(a);
+        } else engine.removeRoleAssignment(id);
+      });
+      const denies2 = input.dropDeny && denies.length > 0 ? denies.slice(1) : denies;
+      if (denies2 !== denies) engine.removeDenyAssignment(denies[0]!.id);
+      // Upsert moves a re-added assignment to the end of its principal's list; order does not
+      // matter for the outcome, which is all the reference computes.
+      check(engine, { roles: roles2, assignments: kept2, denies: denies2 }, requests, seen);
     }),
     { numRuns: 600 },
   );
@@ -241,3 +259,20 @@ test('decide() agrees with a naive reference on random roles, scopes, assignment
     assert.ok((seen.get(reason) ?? 0) >= 20, `${reason} seen ${seen.get(reason) ?? 0} times`);
   }
 });
+
+function check(engine: AuthzEngine, world: World, requests: readonly AccessRequest[], seen: Map<string, number>): void {
+  for (const req of requests) {
+    const expected = refDecide(world, req);
+    seen.set(expected, (seen.get(expected) ?? 0) + 1);
+    const fast = engine.decide(req);
+    assert.equal(fast.reason, expected, JSON.stringify(req));
+    assert.equal(fast.allowed, expected === 'Allowed');
+    const slow = engine.explain(req);
+    assert.equal(slow.reason, fast.reason);
+    if (expected === 'NoMatchingAssignment') {
+      // With nothing granting, every assignment of the principal and its groups is a near miss.
+      const ids = [req.principalId, ...(req.groupIds ?? [])].map((x) => x.toLowerCase());
+      assert.equal(slow.nearMisses.length, world.assignments.filter((a) => ids.includes(a.principalId.toLowerCase())).length);
+    }
+  }
+}

@@ -3,13 +3,14 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'node:https';
 import { CLI, ENGINES, startTestMimic } from '../helpers/mimic.js';
 import { adminToken, call } from '../helpers/https.js';
 import { pgTestDatabase } from '../helpers/pg.js';
+import pg from 'pg';
 import type { Endpoints } from '../../src/server/config.js';
 
 for (const engine of ENGINES) {
@@ -26,6 +27,28 @@ for (const engine of ENGINES) {
         assert.equal(created.status, 201);
         const jwksBefore = (await call(mimic, 'GET', '/common/discovery/keys')).json;
         const tenantBefore = mimic.endpoints.tenantId;
+
+        // Private files are owner-only; no private key or client secret is stored in clear.
+        for (const f of ['server.key', 'admin.json', 'master.key']) {
+          assert.equal((await stat(join(mimic.dataDir, f))).mode & 0o777, 0o600, f);
+        }
+        if (engine === 'sqlite') {
+          for (const f of (await readdir(mimic.dataDir)).filter((n) => n.startsWith('mimic.db'))) {
+            const bytes = await readFile(join(mimic.dataDir, f));
+            assert.equal(bytes.includes('PRIVATE KEY'), false, `${f} holds no clear private key`);
+            assert.equal(bytes.includes(mimic.adminEnv.AZURE_CLIENT_SECRET!), false, `${f} holds no clear client secret`);
+          }
+        } else {
+          const client = new pg.Client({ connectionString: mimic.storeUrl });
+          await client.connect();
+          try {
+            const r = await client.query(`SELECT count(*)::int AS n FROM docs WHERE value LIKE '%PRIVATE KEY%' OR value LIKE $1`, [`%${mimic.adminEnv.AZURE_CLIENT_SECRET}%`]);
+            assert.equal(r.rows[0].n, 0, 'no clear private key or client secret in PostgreSQL');
+            assert.ok(((await client.query(`SELECT count(*)::int AS n FROM docs WHERE kind = 'signingKeys'`)).rows[0].n) > 0);
+          } finally {
+            await client.end();
+          }
+        }
 
         mimic = await mimic.restart();
         assert.equal(mimic.endpoints.tenantId, tenantBefore);
