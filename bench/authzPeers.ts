@@ -197,7 +197,8 @@ export class CedarPeer {
     const principalId = req.principalId.toLowerCase();
     const slice = this.sliceFor(principalId);
     const principal = { type: 'Principal', id: principalId };
-    const groups = (req.groupIds ?? []).map((g) => ({ type: 'Principal', id: g.toLowerCase() }));
+    const groups: { type: string; id: string }[] = [];
+    for (const g of req.groupIds ?? []) groups.push({ type: 'Principal', id: g.toLowerCase() });
     const entities: CedarEntity[] = [{ uid: principal, attrs: {}, parents: groups }];
     for (const g of groups) entities.push({ uid: g, attrs: {}, parents: [] });
     const scope = peerScope(req.scope);
@@ -211,7 +212,8 @@ export class CedarPeer {
     entities.push({ uid: resource, attrs: {}, parents: ancestors });
     const key = actionKey(req.action, req.isDataAction);
     const action = { type: 'Action', id: key };
-    const parents = (this.actions.get(key)?.groups ?? []).filter((g) => slice.groups.has(g)).map((id) => ({ type: 'Action', id }));
+    const parents: { type: string; id: string }[] = [];
+    for (const g of this.actions.get(key)?.groups ?? []) if (slice.groups.has(g)) parents.push({ type: 'Action', id: g });
     entities.push({ uid: action, attrs: {}, parents });
     return { principal, action, resource, context: {}, preparsedPolicySetId: slice.id, entities };
   }

@@ -52,6 +52,8 @@ interface RoleSlot {
   perms: CompiledPermissions | undefined;
   /** Assignments pointing at this slot; a slot without a definition or references is dropped. */
   refs: number;
+  /** Principal key -> how many of its assignments use this role (entries to rebuild on change). */
+  readonly users: Map<string, number>;
 }
 
 interface ScopedRecord {
@@ -232,6 +234,8 @@ export class AuthzEngine {
       assignableScopes: frozenList(def.assignableScopes),
     });
     const slot = this.slotFor(key);
+    // Re-syncing an unchanged definition (e.g. the built-in roles) changes nothing.
+    if (slot.def !== undefined && JSON.stringify(slot.def) === JSON.stringify(copy)) return;
     this.unindexName(slot);
     slot.def = copy;
     slot.perms = perms;
@@ -274,7 +278,7 @@ export class AuthzEngine {
   private slotFor(key: string): RoleSlot {
     let slot = this.roles.get(key);
     if (slot === undefined) {
-      slot = { key, ordinal: this.nextOrdinal++, def: undefined, perms: undefined, refs: 0 };
+      slot = { key, ordinal: this.nextOrdinal++, def: undefined, perms: undefined, refs: 0, users: new Map() };
       this.roles.set(key, slot);
       this.verdicts.reset(this.nextOrdinal);
     }
@@ -284,10 +288,9 @@ export class AuthzEngine {
   /** Drops cached verdicts and rebuilds the entries whose prebuilt decisions name this role. */
   private roleChanged(slot: RoleSlot): void {
     this.verdicts.reset(this.nextOrdinal);
-    if (slot.refs === 0) return;
-    for (const [principal, entry] of this.principals) {
-      const assignments = entryAssignments(entry);
-      if (assignments.some((a) => a.slot === slot)) this.setEntry(principal, assignments, entryDenies(entry));
+    for (const principal of slot.users.keys()) {
+      const entry = this.principals.get(principal);
+      if (entry !== undefined) this.setEntry(principal, entryAssignments(entry), entryDenies(entry));
     }
   }
 
@@ -308,12 +311,14 @@ export class AuthzEngine {
     this.removeRoleAssignment(a.id);
     const slot = this.slotFor(roleKey(a.roleDefinitionId));
     slot.refs++;
+    const principalKey = a.principalId.toLowerCase();
+    slot.users.set(principalKey, (slot.users.get(principalKey) ?? 0) + 1);
     const where = scoped(a.scope);
     const record: AssignmentRecord = {
       ...where,
       scopeId: this.internScope(where.scope),
       source,
-      principal: a.principalId.toLowerCase(),
+      principal: principalKey,
       slot,
       condition,
       conditionFailed: undefined,
@@ -336,6 +341,9 @@ export class AuthzEngine {
     this.releaseScope(record.scope);
     const slot = record.slot;
     slot.refs--;
+    const uses = (slot.users.get(record.principal) ?? 1) - 1;
+    if (uses === 0) slot.users.delete(record.principal);
+    else slot.users.set(record.principal, uses);
     if (slot.refs === 0 && slot.def === undefined) this.roles.delete(slot.key);
     return true;
   }

@@ -1,8 +1,9 @@
 // Cheap scope matching for the decision hot path.
 //
-// Each distinct requested scope is analysed once (memoised) into one flat array: its
-// normalized form, then for every segment boundary the prefix length, a fingerprint of
-// the prefix, and the id of the assignment scope that prefix was last confirmed equal to.
+// A requested scope is analysed into one flat array: its normalized form, then for every
+// segment boundary the prefix length, a fingerprint of the prefix, and the id of the
+// assignment scope that prefix was last confirmed equal to. Analyses of scopes seen more
+// than once are memoised.
 // An assignment scope can only cover the request if its length is one of those
 // boundaries and the fingerprints agree; the strings are compared once, after which the
 // cached id turns the check into an integer comparison. Ids come from the engine's

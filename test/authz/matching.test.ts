@@ -76,12 +76,13 @@ describe('scope fingerprints', () => {
       const scope = `/subscriptions/s1/resourcegroups/rg-${name}`;
       const fp = scopeFingerprint(scope);
       const other = byFingerprint.get(fp);
-      if (other !== undefined) pair = [other, scope];
+      if (other !== undefined && other !== scope) pair = [other, scope];
       else byFingerprint.set(fp, scope);
     }
     assert.ok(pair, 'no fingerprint collision found');
     const [assigned, requested] = pair;
     assert.equal(assigned.length, requested.length);
+    assert.notEqual(assigned, requested);
     const engine = new AuthzEngine();
     const role = customRole('collision', [block({ actions: ['*'] })]);
     engine.upsertRoleDefinition(role);
