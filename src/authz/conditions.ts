@@ -50,10 +50,19 @@ const UNKNOWN = 2;
 type Tri = 0 | 1 | 2;
 type Evaluator = (ctx: ConditionContext) => Tri;
 
+const CASE_SENSITIVE_KEY = '<$key_case_sensitive$>';
+
+/**
+ * Attribute names are case-insensitive, except the key part of a `<$key_case_sensitive$>`
+ * attribute (blob index tag keys): `tags:Project<$key_case_sensitive$>` never reads tag `project`.
+ */
 function lookupAttribute(attrs: RequestAttributes, key: string, lowerKey: string): AttributeValue | undefined {
   if (Object.prototype.hasOwnProperty.call(attrs, key)) return attrs[key];
+  const colon = key.includes(CASE_SENSITIVE_KEY) ? key.lastIndexOf(':') : -1;
   for (const k of Object.keys(attrs)) {
-    if (k.toLowerCase() === lowerKey) return attrs[k];
+    if (k.toLowerCase() !== lowerKey) continue;
+    if (colon >= 0 && k.slice(k.lastIndexOf(':')) !== key.slice(colon)) continue;
+    return attrs[k];
   }
   return undefined;
 }

@@ -206,3 +206,16 @@ describe('condition errors', () => {
     assert.equal(compileCondition(`${CONTAINER} StringEquals 'a'`, '2.0').evaluate(ctx({ [CONTAINER]: 'a' })), true);
   });
 });
+
+describe('case-sensitive attribute keys', () => {
+  test('a blob index tag key marked <$key_case_sensitive$> matches only its exact spelling', async () => {
+    const { parseCondition } = await import('../../src/authz/conditions.js');
+    const tag = (k: string) => `@Resource[Microsoft.Storage/storageAccounts/blobServices/containers/blobs/tags:${k}<$key_case_sensitive$>]`;
+    const c = parseCondition(`${tag('Project')} StringEquals 'cascade'`);
+    const action = 'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read';
+    assert.equal(c.evaluate({ action, attributes: { [tag('Project')]: 'cascade' } }), true);
+    assert.equal(c.evaluate({ action, attributes: { [tag('project')]: 'cascade' } }), false, 'another spelling of the key is another tag');
+    // The attribute path itself stays case-insensitive.
+    assert.equal(c.evaluate({ action, attributes: { [tag('Project').replace('Microsoft.Storage', 'microsoft.storage')]: 'cascade' } }), true);
+  });
+});
