@@ -1,6 +1,7 @@
 // REST helpers for the authorization tests: calls to a running Mimic as the administrator or as
 // an app registration whose token comes from the token endpoint.
-import { MimicClient, type HttpResult } from '../../src/cli/client.js';
+import type { MimicClient, HttpResult } from '../../src/cli/client.js';
+import { armCaller } from '../helpers/arm.js';
 
 export const API = '2022-04-01';
 export const DIRECTORY_API = '2024-01-01';
@@ -27,26 +28,12 @@ export interface Rest {
 }
 
 export async function rest(dataDir: string): Promise<Rest> {
-  const client = await MimicClient.open(dataDir);
-  const origin = client.endpoints.armEndpoint;
+  const caller = await armCaller(dataDir, API);
+  const client = caller.client;
   const r: Rest = {
     client,
     subscriptionId: client.endpoints.subscriptionId,
-    async call(method, path, body, token) {
-      const url = new URL(origin + path);
-      if (!url.searchParams.has('api-version')) url.searchParams.set('api-version', API);
-      const res = await client.send(method, url.toString(), body === undefined ? undefined : JSON.stringify(body), {
-        authorization: `Bearer ${token ?? (await client.adminToken())}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      });
-      let parsed: unknown;
-      try {
-        parsed = res.text ? JSON.parse(res.text) : undefined;
-      } catch {
-        parsed = res.text;
-      }
-      return Object.assign(res, { body: parsed as any });
-    },
+    call: (method, path, body, token) => caller.call(method, path, body, API, token),
     adminToken: () => client.adminToken(),
     async appToken(appId, secret) {
       const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: appId, client_secret: secret, scope: 'https://management.azure.com/.default' });

@@ -4,7 +4,8 @@
 import { randomUUID } from 'node:crypto';
 import { request } from 'node:https';
 import { join } from 'node:path';
-import { MimicClient, type HttpResult } from '../../src/cli/client.js';
+import type { HttpResult } from '../../src/cli/client.js';
+import { armCaller, type ArmCaller } from '../helpers/arm.js';
 import { CLI, FIXTURES, runFixture, runNode, type TestMimic } from '../helpers/mimic.js';
 
 export const KV_API = '2026-02-01';
@@ -20,33 +21,10 @@ export const ROLES = {
 
 export type Res = HttpResult & { body: any };
 
-export interface Arm {
-  client: MimicClient;
-  sub: string;
-  call(method: string, path: string, body?: unknown, apiVersion?: string): Promise<Res>;
-}
+export type Arm = ArmCaller;
 
-export async function arm(m: TestMimic): Promise<Arm> {
-  const client = await MimicClient.open(m.dataDir);
-  return {
-    client,
-    sub: `/subscriptions/${client.endpoints.subscriptionId}`,
-    async call(method, path, body, apiVersion = KV_API) {
-      const url = new URL(client.endpoints.armEndpoint + path);
-      if (!url.searchParams.has('api-version')) url.searchParams.set('api-version', apiVersion);
-      const res = await client.send(method, url.toString(), body === undefined ? undefined : JSON.stringify(body), {
-        authorization: `Bearer ${await client.adminToken()}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      });
-      let parsed: unknown;
-      try {
-        parsed = res.text ? JSON.parse(res.text) : undefined;
-      } catch {
-        parsed = res.text;
-      }
-      return Object.assign(res, { body: parsed as any });
-    },
-  };
+export function arm(m: TestMimic): Promise<Arm> {
+  return armCaller(m.dataDir, KV_API);
 }
 
 export async function createGroup(a: Arm, rg: string): Promise<string> {

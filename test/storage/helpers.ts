@@ -3,7 +3,8 @@
 // requests, and the SDK fixture runner.
 import { randomUUID } from 'node:crypto';
 import { request } from 'node:https';
-import { MimicClient, type HttpResult } from '../../src/cli/client.js';
+import type { HttpResult } from '../../src/cli/client.js';
+import { armCaller, type ArmCaller } from '../helpers/arm.js';
 import { runFixture, type TestMimic } from '../helpers/mimic.js';
 import { asEnvironment } from '../../src/cli/commands/identityRuntime.js';
 
@@ -18,33 +19,10 @@ export const ROLE = {
   blobDelegator: 'db58b8e5-c6ad-4a2a-8342-4190687cbf4a',
 } as const;
 
-export interface Arm {
-  client: MimicClient;
-  sub: string;
-  call(method: string, path: string, body?: unknown, apiVersion?: string): Promise<HttpResult & { body: any }>;
-}
+export type Arm = ArmCaller;
 
-export async function arm(m: TestMimic): Promise<Arm> {
-  const client = await MimicClient.open(m.dataDir);
-  return {
-    client,
-    sub: `/subscriptions/${client.endpoints.subscriptionId}`,
-    async call(method, path, body, apiVersion = STORAGE_API) {
-      const url = new URL(client.endpoints.armEndpoint + path);
-      if (!url.searchParams.has('api-version')) url.searchParams.set('api-version', apiVersion);
-      const res = await client.send(method, url.toString(), body === undefined ? undefined : JSON.stringify(body), {
-        authorization: `Bearer ${await client.adminToken()}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      });
-      let parsed: unknown;
-      try {
-        parsed = res.text ? JSON.parse(res.text) : undefined;
-      } catch {
-        parsed = res.text;
-      }
-      return Object.assign(res, { body: parsed as any });
-    },
-  };
+export function arm(m: TestMimic): Promise<Arm> {
+  return armCaller(m.dataDir, STORAGE_API);
 }
 
 export interface Account {
