@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { CliError, type MimicClient } from '../client.js';
 import { client, dataDirOption, jsonOption, subPath } from '../common.js';
+import type { PrincipalSummary } from '../../arm/authorization/directoryApi.js';
 
 const AUTHZ_API = '2022-04-01';
 export const DIRECTORY_API = '2024-01-01';
@@ -40,14 +41,8 @@ function extensionPath(scope: string, rest: string): string {
   return `${scope === '/' ? '' : scope}/providers/Microsoft.Authorization/${rest}`;
 }
 
-interface DirectoryEntry {
-  objectId: string;
-  appId: string;
-  displayName: string;
-  servicePrincipalType: string;
-  managedIdentityResourceId: string | null;
-  isSystemAssigned: boolean;
-}
+/** The wire shape of `/providers/Mimic.Directory/servicePrincipals` entries. */
+type DirectoryEntry = PrincipalSummary;
 
 export async function directoryEntries(c: MimicClient): Promise<DirectoryEntry[]> {
   return (await c.arm<{ value: DirectoryEntry[] }>('GET', '/providers/Mimic.Directory/servicePrincipals', DIRECTORY_API))?.value ?? [];
