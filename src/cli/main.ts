@@ -27,7 +27,13 @@ program
     const dataDir = resolveDataDir(opts.dataDir);
     const port = opts.port === undefined ? DEFAULT_PORT : Number(opts.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`invalid --port '${opts.port}'`, 2);
-    const mimic = await startMimic({ dataDir, port, storeUrl: opts.store ?? process.env.MIMIC_STORE });
+    let mimic;
+    try {
+      mimic = await startMimic({ dataDir, port, storeUrl: opts.store ?? process.env.MIMIC_STORE });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new CliError(`port ${port} is in use (another Mimic?): choose one with --port, or --port 0 for any free port`);
+      throw err;
+    }
     const e = mimic.endpoints;
     process.stdout.write(
       [

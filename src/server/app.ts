@@ -157,6 +157,20 @@ export function serve(handler: Handler) {
   };
 }
 
+/**
+ * For secondary listeners (token endpoints, storage): the preferred port, or any free one when it
+ * is taken (say, by a real Azurite on 10000); the URL actually used is published in endpoints.json.
+ */
+export async function listenPreferring(server: Server | HttpServer, port: number, host: string, what: string): Promise<number> {
+  try {
+    return await listen(server, port, host);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || port === 0) throw err;
+    console.error(`mimic: port ${port} is in use; the ${what} takes a free port instead`);
+    return listen(server, 0, host);
+  }
+}
+
 export function listen(server: Server | HttpServer, port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);

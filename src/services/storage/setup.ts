@@ -4,7 +4,7 @@
 import { createServer, type Server } from 'node:https';
 import { join } from 'node:path';
 import type { ModuleSetup } from '../../server/context.js';
-import { listen } from '../../server/app.js';
+import { listenPreferring } from '../../server/app.js';
 import { StorageAccounts, type StorageAccount } from './accounts.js';
 import { AzuriteBackend, STORAGE_SERVICES, type StorageService } from './azurite.js';
 import { EmulatorCalls } from './emulatorCalls.js';
@@ -66,7 +66,7 @@ export const setupStorage: ModuleSetup = async (ctx) => {
     const server = createServer({ cert: ctx.tls.certPem, key: ctx.tls.keyPem, keepAliveTimeout: 30_000 }, gate.handle);
     server.headersTimeout = 20_000;
     const wanted = ctx.requestedPort === 0 ? 0 : Number(ctx.env[PORT_ENV[service]] ?? DEFAULT_STORAGE_PORTS[service]);
-    ports[service] = await listen(server, wanted, ctx.host);
+    ports[service] = await listenPreferring(server, wanted, ctx.host, `storage ${service} endpoint`);
     servers.push(server);
     ctx.listeners[LISTENER_NAMES[service]] = `https://127.0.0.1:${ports[service]}`;
     ctx.routes[`*.${service}.core.windows.net`] = `127.0.0.1:${ports[service]}`;

@@ -6,7 +6,7 @@ import { X509Certificate } from 'node:crypto';
 import type { Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { AppContext, ModuleSetup } from '../../server/context.js';
-import { listen, serve } from '../../server/app.js';
+import { listenPreferring, serve } from '../../server/app.js';
 import { setupFederation } from '../federation/setup.js';
 import { HostIndex } from './hosts.js';
 import { HostCredentials } from './credentials.js';
@@ -39,10 +39,10 @@ export const setupManagedIdentity: ModuleSetup = async (ctx: AppContext) => {
   const endpoints = new TokenEndpoints(credentials, tokens, ctx.tenant.tenantId);
 
   const miServer = createManagedIdentityServer(serve(managedIdentityHandler(endpoints)));
-  const miPort = await listenWithFallback(miServer, ctx.requestedPort === 0 ? 0 : portSetting(ctx.env.MIMIC_MI_PORT, DEFAULT_MI_PORT));
+  const miPort = await listenPreferring(miServer, ctx.requestedPort === 0 ? 0 : portSetting(ctx.env.MIMIC_MI_PORT, DEFAULT_MI_PORT), LOOPBACK, 'managed identity endpoint');
   ctx.onClose.push(() => closeServer(miServer));
   const sfServer = createServiceFabricServer(ctx.tls, serve(serviceFabricHandler(endpoints)));
-  const sfPort = await listenWithFallback(sfServer, ctx.requestedPort === 0 ? 0 : portSetting(ctx.env.MIMIC_SF_PORT, DEFAULT_SERVICE_FABRIC_PORT));
+  const sfPort = await listenPreferring(sfServer, ctx.requestedPort === 0 ? 0 : portSetting(ctx.env.MIMIC_SF_PORT, DEFAULT_SERVICE_FABRIC_PORT), LOOPBACK, 'Service Fabric token endpoint');
   ctx.onClose.push(() => closeServer(sfServer));
 
   const urls: EndpointUrls = {
@@ -74,17 +74,6 @@ function portSetting(value: string | undefined, fallback: number): number {
   const n = value === undefined ? fallback : Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`invalid port setting '${value}'`);
   return n;
-}
-
-/** Takes the preferred port, or any free one when it is taken (the URL is published in endpoints.json). */
-async function listenWithFallback(server: Server, port: number): Promise<number> {
-  try {
-    return await listen(server, port, LOOPBACK);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || port === 0) throw err;
-    console.error(`mimic: port ${port} is in use; the managed identity endpoint takes a free port instead`);
-    return listen(server, 0, LOOPBACK);
-  }
 }
 
 function closeServer(server: Server): Promise<void> {
