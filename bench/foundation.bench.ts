@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'node:https';
 import { spawn } from 'node:child_process';
-import { runLoad, ratio } from './lib/load.js';
+import { runLoad, ratio, LOAD_GENERATOR } from './lib/load.js';
 import { adminTokenFor, startBareServer, startMimicProcess, ROOT } from './lib/processes.js';
 
 const DURATION = Number(process.env.BENCH_MS ?? 4000);
@@ -116,4 +116,4 @@ try {
 } finally {
   mimic.stop();
 }
-console.log(JSON.stringify(results, null, 2));
+console.log(JSON.stringify({ loadGenerator: LOAD_GENERATOR, ...results }, null, 2));
