@@ -66,8 +66,6 @@ const CATALOG: Record<string, Record<string, readonly string[] | null>> = {
 
 export const API_VERSION_PATTERN = /^\d{4}-\d{2}-\d{2}(-preview|-beta|-alpha|-privatepreview)?$/;
 
-export const RESOURCE_GROUP_API_VERSIONS = null;
-
 interface Lookup {
   namespace?: string;
   type?: string;

@@ -25,11 +25,7 @@ export class ResourceRegistry {
   private readonly known = new Set<string>(KNOWN_RESOURCES.map(canonical));
   private readonly matchers: Array<(canonicalResource: string) => boolean> = [(r) => STORAGE_ENDPOINT.test(r)];
 
-  /** Services hosted by Mimic register their local URLs so tokens can name them. */
-  add(resource: string): void {
-    this.known.add(canonical(resource));
-  }
-
+  /** Services hosted by Mimic register their own audiences (e.g. local storage endpoints). */
   addMatcher(match: (canonicalResource: string) => boolean): void {
     this.matchers.push(match);
   }
@@ -41,7 +37,10 @@ export class ResourceRegistry {
   }
 }
 
-/** A v2 scope `X/.default` names resource X; Entra keeps any slash before `.default` only when doubled. */
+/**
+ * A v2 scope `X/.default` names resource X: `https://vault.azure.net/.default` asks for
+ * `https://vault.azure.net`, and `https://storage.azure.com//.default` for `https://storage.azure.com/`.
+ */
 export function resourceFromScope(scope: string): string | undefined {
   const suffix = '/.default';
   if (!scope.endsWith(suffix)) return undefined;
