@@ -2,7 +2,7 @@
 // JSON bodies, and maps ArmService results to Azure's status codes and shapes.
 import type { ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { BodyTooLargeError, sendEmpty, sendJson, segments, type Request } from '../server/http.js';
+import { BodyTooLargeError, sendEmpty, sendJson, sendJsonText, segments, type Request } from '../server/http.js';
 import type { Directory } from '../directory/directory.js';
 import type { TokenService } from '../sts/tokens.js';
 import { ArmError, sendArmError } from './errors.js';
@@ -157,7 +157,7 @@ export class ArmRouter {
   private async resource(req: Request, res: ServerResponse, caller: Caller, r: ResourceId, apiVersion: string): Promise<void> {
     switch (req.method) {
       case 'GET':
-        return sendJson(res, 200, await this.arm.getResource(caller, r));
+        return sendJsonText(res, 200, await this.arm.getResourceJson(caller, r));
       case 'PUT':
       case 'PATCH': {
         const result = await this.arm.putResource(caller, r, await readJson(req), req.method === 'PUT' ? 'put' : 'patch', { apiVersion });

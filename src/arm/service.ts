@@ -1,6 +1,7 @@
 // The Resource Manager's operations on resource groups and resources, independent of HTTP.
 // Every write commits the resource and the directory changes it implies in one store batch.
 import type { Op, Store } from '../store/types.js';
+import { DerivedCache } from '../store/derived.js';
 import type { TenantInfo } from '../directory/types.js';
 import { ArmError, notFound, resourceGroupNotFound, invalidContent } from './errors.js';
 import { formatResourceId, fullType, keyOf, resourceGroupId, type ResourceId } from './ids.js';
@@ -29,11 +30,15 @@ const TOP_LEVEL_FIELDS = ['location', 'tags', 'kind', 'sku', 'plan', 'zones', 'm
 export class ArmService {
   authorizer: Authorizer = allowAll;
 
+  private readonly viewJson: DerivedCache<string>;
+
   constructor(
     private readonly store: Store,
     readonly tenant: TenantInfo,
     private readonly types: ResourceTypeRegistry,
-  ) {}
+  ) {
+    this.viewJson = new DerivedCache(store, RESOURCES, (e) => JSON.stringify(this.view(e.value as StoredResource)));
+  }
 
   // ---- subscriptions -------------------------------------------------------------------
 
@@ -146,12 +151,17 @@ export class ArmService {
     return formatResourceId({ ...r, subscriptionId: this.tenant.subscriptionId, resourceGroup: group.name });
   }
 
-  async getResource(caller: Caller, r: ResourceId): Promise<Record<string, unknown>> {
+  /** The resource's view as JSON text (kept between reads until the resource changes). */
+  async getResourceJson(caller: Caller, r: ResourceId): Promise<string> {
     this.requireSubscription(r.subscriptionId);
     const id = formatResourceId(r);
     this.authorizer.check(caller, `${fullType(r)}/read`, id);
-    const doc = await this.readResource(r);
-    return this.view(doc);
+    const json = await this.viewJson.get(keyOf(id));
+    if (json === undefined) {
+      await this.requireGroup(r);
+      throw notFound(fullType(r), r.names.join('/'), r.resourceGroup);
+    }
+    return json;
   }
 
   async readResource(r: ResourceId): Promise<StoredResource> {

@@ -84,7 +84,11 @@ function readBody(raw: IncomingMessage, limit: number): Promise<Buffer> {
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers?: Record<string, string>): void {
-  const text = body === undefined ? '' : JSON.stringify(body);
+  sendJsonText(res, status, body === undefined ? '' : JSON.stringify(body), headers);
+}
+
+/** Sends JSON that is already serialised. */
+export function sendJsonText(res: ServerResponse, status: number, text: string, headers?: Record<string, string>): void {
   res.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(text),

@@ -27,3 +27,4 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
 }
 
 export { armKey } from './keys.js';
+export { DerivedCache } from './derived.js';

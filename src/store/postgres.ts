@@ -7,7 +7,7 @@ import pg from 'pg';
 import { encodeOps, Listeners, planList, type EncodedOp } from './common.js';
 import { migratePostgres } from './migrations.js';
 import { NotificationListener } from './pg-listener.js';
-import { ConflictError, type Change, type Entry, type ListOptions, type Op, type Store } from './types.js';
+import { ConflictError, type Change, type Entry, type ListOptions, type Op, type Store, type TextEntry } from './types.js';
 
 export const CHANGE_CHANNEL = 'mimic_changes';
 /** NOTIFY payloads are capped at 8000 bytes; above this the value is left out and re-read. */
@@ -140,10 +140,15 @@ export class PostgresStore implements Store {
   }
 
   async get<T = unknown>(kind: string, key: string): Promise<Entry<T> | undefined> {
+    const e = await this.getText(kind, key);
+    return e === undefined ? undefined : { key, value: JSON.parse(e.text) as T, version: e.version };
+  }
+
+  async getText(kind: string, key: string): Promise<TextEntry | undefined> {
     this.assertOpen();
     const res = await this.pool.query<[string, number]>({ ...SQL.get, values: [kind, key], rowMode: 'array' });
     const row = res.rows[0];
-    return row === undefined ? undefined : { key, value: JSON.parse(row[0]) as T, version: row[1] };
+    return row === undefined ? undefined : { text: row[0], version: row[1] };
   }
 
   async list<T = unknown>(kind: string, options?: ListOptions): Promise<Entry<T>[]> {

@@ -1,5 +1,9 @@
-// Embedded engine: one SQLite file per data directory, accessed synchronously by
-// better-sqlite3 (each call is microseconds, so the async facade costs little).
+// Embedded engine: one SQLite file per data directory, owned by one process, accessed
+// synchronously by better-sqlite3 (each call is microseconds, so the async facade costs little).
+//
+// The process holds the database with an exclusive lock, so it is the only writer and can keep
+// the JSON text of the entries it has read in memory: a point read then costs no SQLite statement
+// at all (measured at 20-40 µs each under HTTP load, most of an ARM GET).
 
 import { randomUUID } from 'node:crypto';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
@@ -7,7 +11,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { encodeOps, Listeners, planList, type EncodedOp } from './common.js';
 import { migrateSqlite } from './migrations.js';
-import { ConflictError, type Change, type Entry, type ListOptions, type Op, type Store } from './types.js';
+import { ConflictError, type Change, type Entry, type ListOptions, type Op, type Store, type TextEntry } from './types.js';
 
 type Stmt = Database.Statement<unknown[], unknown>;
 
@@ -22,6 +26,17 @@ interface Applied {
 
 export const SQLITE_FILE = 'mimic.db';
 
+/** Entries whose text is kept in memory; past this the cache starts over (a bound, not an LRU). */
+const READ_CACHE_LIMIT = 50_000;
+
+/** Raised when another process holds the database (say, a second `mimic start` on the same data dir). */
+export class StoreInUseError extends Error {
+  constructor(readonly path: string) {
+    super(`the database ${path} is in use by another process (is another Mimic running on this data directory?)`);
+    this.name = 'StoreInUseError';
+  }
+}
+
 export class SqliteStore implements Store {
   readonly engine = 'sqlite' as const;
   readonly instanceId: string = randomUUID();
@@ -31,6 +46,8 @@ export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly listeners = new Listeners();
   private closed = false;
+  /** `kind NUL key` -> the stored entry, or null when known to be absent. */
+  private readonly readCache = new Map<string, TextEntry | null>();
 
   private readonly getStmt: Stmt;
   private readonly upsertStmt: Stmt;
@@ -41,7 +58,7 @@ export class SqliteStore implements Store {
   private readonly listStmts: Stmt[];
   private readonly applyTxn: Database.Transaction<(ops: EncodedOp[]) => Applied[]>;
 
-  constructor(dataDir: string) {
+  constructor(dataDir: string, opts: { busyTimeoutMs?: number } = {}) {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     this.path = join(dataDir, SQLITE_FILE);
     // Create the file ourselves so it is owner-only from its first byte; SQLite gives
@@ -54,7 +71,11 @@ export class SqliteStore implements Store {
     const db = new Database(this.path);
     this.db = db;
     try {
-      db.pragma('busy_timeout = 5000');
+      // Waits out a previous process that is still closing the database.
+      db.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 5000}`);
+      // Before the first access: the lock is then taken at first read and kept until close, and
+      // the WAL index lives in this process's memory (no -shm file).
+      db.pragma('locking_mode = EXCLUSIVE');
       db.pragma('journal_mode = WAL');
       // In WAL mode NORMAL keeps every commit across a process kill (the WAL write
       // reaches the OS before COMMIT returns); only an OS crash could lose the tail.
@@ -95,14 +116,32 @@ export class SqliteStore implements Store {
       this.applyTxn = db.transaction((ops: EncodedOp[]) => ops.map((op) => this.applyOne(op)).filter(isChange));
     } catch (err) {
       db.close();
+      if ((err as { code?: string }).code === 'SQLITE_BUSY') throw new StoreInUseError(this.path);
       throw err;
     }
   }
 
   async get<T = unknown>(kind: string, key: string): Promise<Entry<T> | undefined> {
+    const e = this.readText(kind, key);
+    // Parsed afresh on every read: callers own (and may change) what they get.
+    return e === undefined ? undefined : { key, value: JSON.parse(e.text) as T, version: e.version };
+  }
+
+  async getText(kind: string, key: string): Promise<TextEntry | undefined> {
+    return this.readText(kind, key);
+  }
+
+  private readText(kind: string, key: string): TextEntry | undefined {
     this.assertOpen();
-    const row = this.getStmt.get(kind, key) as [string, number] | undefined;
-    return row === undefined ? undefined : { key, value: JSON.parse(row[0]) as T, version: row[1] };
+    const cacheKey = kind + '\u0000' + key;
+    let e = this.readCache.get(cacheKey);
+    if (e === undefined) {
+      const row = this.getStmt.get(kind, key) as [string, number] | undefined;
+      e = row === undefined ? null : { text: row[0], version: row[1] };
+      if (this.readCache.size >= READ_CACHE_LIMIT) this.readCache.clear();
+      this.readCache.set(cacheKey, e);
+    }
+    return e ?? undefined;
   }
 
   async list<T = unknown>(kind: string, options?: ListOptions): Promise<Entry<T>[]> {
@@ -120,6 +159,7 @@ export class SqliteStore implements Store {
     // IMMEDIATE takes the write lock up front, so another process cannot make this
     // transaction fail half-way with SQLITE_BUSY when it upgrades from read to write.
     const applied = this.applyTxn.immediate(encoded);
+    for (const a of applied) this.readCache.set(a.kind + '\u0000' + a.key, a.deleted ? null : { text: a.text!, version: a.version! });
     if (this.listeners.size === 0) return;
     for (const a of applied) {
       const change: Change = {
@@ -155,6 +195,7 @@ export class SqliteStore implements Store {
     if (this.closed) return;
     this.closed = true;
     this.listeners.clear();
+    this.readCache.clear();
     this.db.close();
   }
 

@@ -15,6 +15,11 @@ export interface Entry<T = unknown> {
   version: number;
 }
 
+export interface TextEntry {
+  text: string;
+  version: number;
+}
+
 export type Op =
   | {
       op: 'put';
@@ -64,6 +69,11 @@ export interface Store {
   readonly instanceId: string;
 
   get<T = unknown>(kind: string, key: string): Promise<Entry<T> | undefined>;
+  /**
+   * The entry's JSON text as stored, unparsed: for callers that cache something derived from an
+   * entry and only need to know whether it changed (equal text, same value).
+   */
+  getText(kind: string, key: string): Promise<TextEntry | undefined>;
   list<T = unknown>(kind: string, options?: ListOptions): Promise<Entry<T>[]>;
   /**
    * Apply every op atomically, in order. Resolves once the batch is durable

@@ -81,14 +81,17 @@ export interface VerifyOptions {
 }
 
 const MAX_CACHE = 10_000;
+/** 48 base64url characters: 288 bits of an RS256 signature. */
+const CACHE_KEY_CHARS = 48;
 
 /**
- * Verifies tokens and remembers the ones whose signature checked out, keyed by the exact token
- * text, so a client reusing its token pays for the RSA check once. Lifetime, issuer and audience
- * are checked on every call.
+ * Verifies tokens and remembers the ones whose signature checked out, so a client reusing its
+ * token pays for the RSA check once. Lifetime, issuer and audience are checked on every call.
+ * The map is keyed by the token's last characters (its signature's tail: hashing a whole 1.5 KB
+ * token was a visible share of an ARM read), and a hit still requires the exact token text.
  */
 export class TokenVerifier {
-  private readonly verified = new Map<string, Claims>();
+  private readonly verified = new Map<string, { token: string; claims: Claims }>();
 
   constructor(private readonly keyFor: (kid: string) => KeyObject | undefined) {}
 
@@ -98,11 +101,15 @@ export class TokenVerifier {
   }
 
   verify(token: string, opts: Omit<VerifyOptions, 'keyFor'>): Claims {
-    let claims = this.verified.get(token);
-    if (!claims) {
+    const cacheKey = token.slice(-CACHE_KEY_CHARS);
+    const hit = this.verified.get(cacheKey);
+    let claims: Claims;
+    if (hit !== undefined && hit.token === token) {
+      claims = hit.claims;
+    } else {
       claims = verifySignature(token, this.keyFor);
       if (this.verified.size >= MAX_CACHE) this.verified.delete(this.verified.keys().next().value!);
-      this.verified.set(token, claims);
+      this.verified.set(cacheKey, { token, claims });
     }
     checkClaims(claims, opts);
     return claims;
