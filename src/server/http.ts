@@ -26,32 +26,54 @@ export interface Request {
 export type Handler = (req: Request, res: ServerResponse) => Promise<void> | void;
 
 export function toRequest(raw: IncomingMessage): Request {
-  const url = raw.url ?? '/';
-  const q = url.indexOf('?');
-  const rawPath = q < 0 ? url : url.slice(0, q);
-  let path: string;
-  try {
-    path = decodeURIComponentSafe(rawPath).replace(/\/{2,}/g, '/');
-  } catch {
-    path = rawPath;
+  return new NodeRequest(raw);
+}
+
+/** A Request over Node's message; the query and host are parsed on first use (not every route needs them). */
+class NodeRequest implements Request {
+  readonly method: string;
+  readonly path: string;
+  private readonly search: string;
+  private parsedQuery?: URLSearchParams;
+  private parsedHost?: string;
+  private cachedBody?: Promise<Buffer>;
+
+  constructor(readonly raw: IncomingMessage) {
+    const url = raw.url ?? '/';
+    const q = url.indexOf('?');
+    const rawPath = q < 0 ? url : url.slice(0, q);
+    let path = rawPath;
+    try {
+      path = decodeURIComponentSafe(rawPath);
+    } catch {
+      // Malformed escapes: route on the path as sent.
+    }
+    this.path = path.includes('//') ? path.replace(/\/{2,}/g, '/') : path;
+    this.search = q < 0 ? '' : url.slice(q + 1);
+    this.method = raw.method ?? 'GET';
   }
+
   // Key Vault's SDK percent-encodes the hyphen in `api%2Dversion`: URLSearchParams decodes keys too.
-  const query = new URLSearchParams(q < 0 ? '' : url.slice(q + 1));
-  const hostHeader = (raw.headers.host ?? '').toLowerCase();
-  const host = hostHeader.startsWith('[') ? hostHeader.slice(0, hostHeader.indexOf(']') + 1) : hostHeader.split(':')[0]!;
-  let cached: Promise<Buffer> | undefined;
-  return {
-    raw,
-    method: raw.method ?? 'GET',
-    path,
-    query,
-    host,
-    header: (name) => {
-      const v = raw.headers[name];
-      return Array.isArray(v) ? v[0] : v;
-    },
-    body: (limit = MAX_BODY_BYTES) => (cached ??= readBody(raw, limit)),
-  };
+  get query(): URLSearchParams {
+    return (this.parsedQuery ??= new URLSearchParams(this.search));
+  }
+
+  get host(): string {
+    if (this.parsedHost === undefined) {
+      const hostHeader = (this.raw.headers.host ?? '').toLowerCase();
+      this.parsedHost = hostHeader.startsWith('[') ? hostHeader.slice(0, hostHeader.indexOf(']') + 1) : hostHeader.split(':')[0]!;
+    }
+    return this.parsedHost;
+  }
+
+  header(name: string): string | undefined {
+    const v = this.raw.headers[name];
+    return Array.isArray(v) ? v[0] : v;
+  }
+
+  body(limit = MAX_BODY_BYTES): Promise<Buffer> {
+    return (this.cachedBody ??= readBody(this.raw, limit));
+  }
 }
 
 function decodeURIComponentSafe(p: string): string {

@@ -27,8 +27,17 @@ export interface StoredHostCredential {
   issuedBy: string;
 }
 
+/** How many recently presented live secrets keep their hash in memory. */
+const KNOWN_SECRETS_LIMIT = 4096;
+
 export class HostCredentials {
   private readonly byHash = new Map<string, StoredHostCredential>();
+  /**
+   * Hashes of secrets recently presented and found live: a program asks with the same secret
+   * call after call, and SHA-256 was a visible share of a cached token response. Only live
+   * secrets enter, so unknown ones cannot fill it; retired ones stop matching `byHash`.
+   */
+  private readonly knownSecrets = new Map<string, string>();
   private unsubscribe?: () => void;
   private unlisten?: () => void;
 
@@ -78,8 +87,18 @@ export class HostCredentials {
    */
   resolve(secret: string, flavour: ServedFlavour): HostRecord | undefined {
     if (secret.length !== 64) return undefined;
-    const record = this.byHash.get(hashSecret(secret));
-    if (!record || record.flavour !== flavour) return undefined;
+    const known = this.knownSecrets.get(secret);
+    const hash = known ?? hashSecret(secret);
+    const record = this.byHash.get(hash);
+    if (!record) {
+      if (known !== undefined) this.knownSecrets.delete(secret);
+      return undefined;
+    }
+    if (known === undefined) {
+      if (this.knownSecrets.size >= KNOWN_SECRETS_LIMIT) this.knownSecrets.clear();
+      this.knownSecrets.set(secret, hash);
+    }
+    if (record.flavour !== flavour) return undefined;
     const host = this.hosts.get(record.resourceKey);
     if (!host || host.fingerprint !== record.fingerprint) return undefined;
     return host;

@@ -44,8 +44,9 @@ export class TokenEndpoints {
 
     const host = this.hostOf(spec, req, secretFromPath);
     const params = spec.method === 'POST' ? await formParams(req) : req.query;
-    for (const name of new Set(params.keys())) {
-      if (params.getAll(name).length > 1) throw invalidRequest(`The request includes the parameter '${name}' more than once.`);
+    const names = [...params.keys()];
+    for (let i = 1; i < names.length; i++) {
+      if (names.indexOf(names[i]!) < i) throw invalidRequest(`The request includes the parameter '${names[i]}' more than once.`);
     }
     if (spec.apiVersions) {
       const v = params.get('api-version');

@@ -5,7 +5,7 @@
 // gets an HTTPS listener with Mimic's server certificate.
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
-import { sendJson, segments, type Handler, type Request } from '../../server/http.js';
+import { sendJson, type Handler, type Request } from '../../server/http.js';
 import { PATHS } from './flavours.js';
 import type { TokenEndpoints } from './endpoints.js';
 
@@ -24,10 +24,12 @@ export function managedIdentityHandler(endpoints: TokenEndpoints): Handler {
     const lower = path.toLowerCase();
     if (lower === PATHS.appService) return endpoints.handle('appService', req, res);
     if (lower === PATHS.machineLearning) return endpoints.handle('machineLearning', req, res);
-    const segs = segments(path);
-    const rest = '/' + segs.slice(1).join('/').toLowerCase();
-    if (rest === PATHS.imds) return endpoints.handle('imds', req, res, SECRET_SEGMENT.test(segs[0]!) ? segs[0] : undefined);
-    if (rest === PATHS.cloudShell) return endpoints.handle('cloudShell', req, res, SECRET_SEGMENT.test(segs[0]!) ? segs[0] : undefined);
+    // `/{secret}/rest...`: the first segment names the resource (paths arrive with slashes collapsed).
+    const cut = path.indexOf('/', 1);
+    const first = cut < 0 ? path.slice(1) : path.slice(1, cut);
+    const rest = cut < 0 ? '/' : lower.slice(cut);
+    if (rest === PATHS.imds) return endpoints.handle('imds', req, res, SECRET_SEGMENT.test(first) ? first : undefined);
+    if (rest === PATHS.cloudShell) return endpoints.handle('cloudShell', req, res, SECRET_SEGMENT.test(first) ? first : undefined);
     // A bare IMDS path cannot say which resource is asking: answer as IMDS does for an unknown source.
     if (lower === PATHS.imds) return endpoints.handle('imds', req, res, undefined);
     notFound(res, req.path);

@@ -23,10 +23,12 @@ export function tokenBody(entry: CachedToken, nowSeconds: number): string {
   return parts[0] + left + parts[1] + left + parts[2];
 }
 
+/** Sends the token response; its bytes are kept for the rest of the second (only `expires_in` moves). */
 export function sendToken(res: ServerResponse, entry: CachedToken, nowSeconds: number): void {
-  const body = tokenBody(entry, nowSeconds);
-  res.writeHead(200, { 'content-type': JSON_TYPE, 'content-length': Buffer.byteLength(body) });
-  res.end(body);
+  let bytes = entry.bytes;
+  if (bytes === undefined || bytes.at !== nowSeconds) bytes = entry.bytes = { at: nowSeconds, body: Buffer.from(tokenBody(entry, nowSeconds), 'utf8') };
+  res.writeHead(200, { 'content-type': JSON_TYPE, 'content-length': bytes.body.length });
+  res.end(bytes.body);
 }
 
 export class MiError extends Error {

@@ -10,6 +10,8 @@ export interface CachedToken {
   token: IssuedToken;
   /** Pre-rendered pieces of the JSON response around the seconds-left values (filled by the protocol layer). */
   rendered?: readonly [string, string, string];
+  /** The whole response body as sent during one second (epoch seconds `at`). */
+  bytes?: { at: number; body: Buffer };
   /** Lower-case hex SHA-256 of the access token (what `token_sha256_to_refresh` carries). */
   sha256(): string;
 }
