@@ -3,12 +3,14 @@
 // compares them with those the value was derived from, so only the parse and derivation are saved (and on the
 // embedded engine the read itself costs a map lookup).
 import type { Entry, Store } from './types.js';
+import { BoundedCache } from './boundedCache.js';
 
-/** Past this many keys the cache starts over (a bound, not an LRU). */
-const LIMIT = 10_000;
+/** Bounds: entries, and characters held (stored text plus, about as long, the derived value). */
+const MAX_ENTRIES = 10_000;
+const MAX_CHARS = 16 * 1024 * 1024;
 
 export class DerivedCache<V> {
-  private readonly cache = new Map<string, { text: string; version: number; value: V }>();
+  private readonly cache = new BoundedCache<{ text: string; version: number; value: V }>(MAX_ENTRIES, MAX_CHARS, (e) => 2 * e.text.length);
 
   constructor(
     private readonly store: Store,
@@ -26,7 +28,6 @@ export class DerivedCache<V> {
     const hit = this.cache.get(key);
     if (hit !== undefined && hit.version === e.version && hit.text === e.text) return hit.value;
     const value = this.derive({ key, value: JSON.parse(e.text), version: e.version });
-    if (this.cache.size >= LIMIT) this.cache.clear();
     this.cache.set(key, { text: e.text, version: e.version, value });
     return value;
   }

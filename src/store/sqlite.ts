@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { encodeOps, Listeners, planList, type EncodedOp } from './common.js';
 import { migrateSqlite } from './migrations.js';
+import { BoundedCache } from './boundedCache.js';
 import { ConflictError, type Change, type Entry, type ListOptions, type Op, type Store, type TextEntry } from './types.js';
 
 type Stmt = Database.Statement<unknown[], unknown>;
@@ -26,8 +27,9 @@ interface Applied {
 
 export const SQLITE_FILE = 'mimic.db';
 
-/** Entries whose text is kept in memory; past this the cache starts over (a bound, not an LRU). */
-const READ_CACHE_LIMIT = 50_000;
+/** Bounds of the in-memory read cache: entries, and characters of JSON text held. */
+const READ_CACHE_ENTRIES = 50_000;
+const READ_CACHE_CHARS = 32 * 1024 * 1024;
 
 /** Raised when another process holds the database (say, a second `mimic start` on the same data dir). */
 export class StoreInUseError extends Error {
@@ -47,7 +49,7 @@ export class SqliteStore implements Store {
   private readonly listeners = new Listeners();
   private closed = false;
   /** `kind NUL key` -> the stored entry, or null when known to be absent. */
-  private readonly readCache = new Map<string, TextEntry | null>();
+  private readonly readCache = new BoundedCache<TextEntry | null>(READ_CACHE_ENTRIES, READ_CACHE_CHARS, (e) => (e === null ? 1 : e.text.length));
 
   private readonly getStmt: Stmt;
   private readonly upsertStmt: Stmt;
@@ -138,7 +140,6 @@ export class SqliteStore implements Store {
     if (e === undefined) {
       const row = this.getStmt.get(kind, key) as [string, number] | undefined;
       e = row === undefined ? null : { text: row[0], version: row[1] };
-      if (this.readCache.size >= READ_CACHE_LIMIT) this.readCache.clear();
       this.readCache.set(cacheKey, e);
     }
     return e ?? undefined;

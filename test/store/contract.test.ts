@@ -2,7 +2,7 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConflictError, type Change, type Store } from '../../src/store/index.js';
+import { ConflictError, DerivedCache, type Change, type Store } from '../../src/store/index.js';
 import { backings, type Backing } from './backings.js';
 
 function storeContract(name: string, makeBacking: () => Promise<Backing>): void {
@@ -56,6 +56,38 @@ function storeContract(name: string, makeBacking: () => Promise<Backing>): void 
         await store.put(kind, 'scalar', scalar);
         assert.deepEqual((await store.get(kind, 'scalar'))?.value, scalar);
       }
+    });
+
+    test('getText gives the stored JSON text and version, unparsed', async () => {
+      const kind = freshKind();
+      assert.equal(await store.getText(kind, 'k'), undefined);
+      await store.put(kind, 'k', { b: 1, a: 'x' });
+      assert.deepEqual(await store.getText(kind, 'k'), { text: '{"b":1,"a":"x"}', version: 1 });
+      await store.put(kind, 'k', [1]);
+      assert.deepEqual(await store.getText(kind, 'k'), { text: '[1]', version: 2 });
+      await store.delete(kind, 'k');
+      assert.equal(await store.getText(kind, 'k'), undefined);
+    });
+
+    test('a derived value follows every change of its entry', async () => {
+      const kind = freshKind();
+      let derivations = 0;
+      const views = new DerivedCache<string>(store, kind, (e) => {
+        derivations++;
+        return `${JSON.stringify(e.value)}@${e.version}`;
+      });
+      assert.equal(await views.get('k'), undefined);
+      await store.put(kind, 'k', { n: 1 });
+      assert.equal(await views.get('k'), '{"n":1}@1');
+      assert.equal(await views.get('k'), '{"n":1}@1');
+      assert.equal(derivations, 1, 'an unchanged entry is not derived again');
+      await store.put(kind, 'k', { n: 1 });
+      assert.equal(await views.get('k'), '{"n":1}@2', 'same text, new version');
+      // Deleted and created again: the version starts over at 1, the text differs.
+      await store.delete(kind, 'k');
+      assert.equal(await views.get('k'), undefined);
+      await store.put(kind, 'k', { n: 2 });
+      assert.equal(await views.get('k'), '{"n":2}@1');
     });
 
     test('get returns a fresh copy, not the object that was stored', async () => {
