@@ -9,13 +9,10 @@
 // vault).
 // Run: npm run build && node dist/bench/keyvault.bench.js   (BENCH_MS per round, BENCH_ROUNDS, BENCH_CONCURRENCY)
 import { request } from 'node:https';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runLoad, ratio, type LoadOptions, type LoadResult } from './lib/load.js';
-import { adminTokenFor, startMimicProcess, ROOT } from './lib/processes.js';
+import { adminTokenFor, startBareServer, startMimicProcess } from './lib/processes.js';
+import { measuredLoad } from './lib/cpu.js';
 
 const DURATION = Number(process.env.BENCH_MS ?? 4000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -51,37 +48,8 @@ async function ok(p: Promise<{ status: number; text: string }>, what: string): P
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-/** User+system CPU milliseconds a process has used (Linux USER_HZ = 100). */
-function cpuMs(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(f[11]) + Number(f[12])) * 10;
-}
-
-/** The bare baseline server as a child process of ours (its pid is needed for /proc). */
-async function startBare(body: string, certFile: string, keyFile: string): Promise<{ url: string; child: ChildProcess }> {
-  const bodyFile = join(await mkdtemp(join(tmpdir(), 'kv-bare-')), 'body');
-  await writeFile(bodyFile, body);
-  const child = spawn(process.execPath, [join(ROOT, 'dist/bench/lib/bareServer.js'), 'https', bodyFile, 'application/json; charset=utf-8', certFile, keyFile], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise<string>((resolve, reject) => {
-    let seen = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      seen += d.toString();
-      if (seen.includes('\n')) resolve(seen.trim());
-    });
-    child.once('exit', (code) => reject(new Error(`bare server exited (${code})`)));
-  });
-  return { url: `https://localhost:${port}`, child };
-}
-
-/** One measured round: throughput, latency and the server's CPU time per request. */
-async function round(opts: LoadOptions, pid: number): Promise<LoadResult & { cpuUs: number }> {
-  const before = cpuMs(pid);
-  const r = await runLoad({ ...opts, warmupMs: 0 });
-  return { ...r, cpuUs: ((cpuMs(pid) - before) * 1000) / Math.max(1, r.requests + r.errors) };
-}
-
 const mimic = await startMimicProcess();
-let bare: { url: string; child: ChildProcess } | undefined;
+let bare: { url: string; pid: number; stop(): void } | undefined;
 try {
   const { origin, subscriptionId } = mimic.endpoints;
   const mgmt = await adminTokenFor(mimic);
@@ -101,7 +69,7 @@ try {
   await ok(call(origin, mimic.ca, 'PUT', '/secrets/bench?api-version=2025-07-01', vaultToken, { value: SECRET_VALUE }, HOST), 'set secret');
   const sample = await call(origin, mimic.ca, 'GET', '/secrets/bench/?api-version=2025-07-01', vaultToken, undefined, HOST);
   if (sample.status !== 200) throw new Error(`get secret: ${sample.status} ${sample.text}`);
-  bare = await startBare(sample.text, join(mimic.dataDir, 'server.crt'), join(mimic.dataDir, 'server.key'));
+  bare = await startBareServer(sample.text, 'application/json; charset=utf-8', { certFile: join(mimic.dataDir, 'server.crt'), keyFile: join(mimic.dataDir, 'server.key') });
 
   const port = new URL(origin).port;
   const mimicLoad: LoadOptions = {
@@ -116,11 +84,11 @@ try {
   // Warm both servers (JIT, caches, TLS sessions) before measuring.
   await runLoad({ ...mimicLoad, durationMs: 1000 });
   await runLoad({ ...bareLoad, durationMs: 1000 });
-  const mimicRuns: Array<LoadResult & { cpuUs: number }> = [];
-  const bareRuns: Array<LoadResult & { cpuUs: number }> = [];
+  const mimicRuns: Array<LoadResult & { cpuUsPerRequest: number }> = [];
+  const bareRuns: Array<LoadResult & { cpuUsPerRequest: number }> = [];
   for (let i = 0; i < ROUNDS; i++) {
-    mimicRuns.push(await round(mimicLoad, mimic.child.pid!));
-    bareRuns.push(await round(bareLoad, bare.child.pid!));
+    mimicRuns.push(await measuredLoad(mimicLoad, mimic.child.pid!));
+    bareRuns.push(await measuredLoad(bareLoad, bare.pid));
   }
   const m = { rps: median(mimicRuns.map((r) => r.rps)), p99: median(mimicRuns.map((r) => r.p99)), errors: mimicRuns.reduce((s, r) => s + r.errors, 0) };
   const b = { rps: median(bareRuns.map((r) => r.rps)), p99: median(bareRuns.map((r) => r.p99)), errors: bareRuns.reduce((s, r) => s + r.errors, 0) };
@@ -129,10 +97,10 @@ try {
       concurrency: CONCURRENCY,
       rounds: ROUNDS,
       durationMsPerRound: DURATION,
-      mimic: { rps: Math.round(m.rps), p99Ms: Math.round(m.p99 * 10) / 10, errors: m.errors, perRoundRps: mimicRuns.map((r) => Math.round(r.rps)), cpuUsPerRequest: Math.round(median(mimicRuns.map((r) => r.cpuUs))) },
-      bareNodeHttps: { rps: Math.round(b.rps), p99Ms: Math.round(b.p99 * 10) / 10, errors: b.errors, perRoundRps: bareRuns.map((r) => Math.round(r.rps)), cpuUsPerRequest: Math.round(median(bareRuns.map((r) => r.cpuUs))) },
+      mimic: { rps: Math.round(m.rps), p99Ms: Math.round(m.p99 * 10) / 10, errors: m.errors, perRoundRps: mimicRuns.map((r) => Math.round(r.rps)), cpuUsPerRequest: Math.round(median(mimicRuns.map((r) => r.cpuUsPerRequest))) },
+      bareNodeHttps: { rps: Math.round(b.rps), p99Ms: Math.round(b.p99 * 10) / 10, errors: b.errors, perRoundRps: bareRuns.map((r) => Math.round(r.rps)), cpuUsPerRequest: Math.round(median(bareRuns.map((r) => r.cpuUsPerRequest))) },
       /** Bare CPU per request over Mimic's: the share of a core's capacity Mimic keeps. */
-      cpuEfficiencyRatio: ratio(median(bareRuns.map((r) => r.cpuUs)), median(mimicRuns.map((r) => r.cpuUs))),
+      cpuEfficiencyRatio: ratio(median(bareRuns.map((r) => r.cpuUsPerRequest)), median(mimicRuns.map((r) => r.cpuUsPerRequest))),
       // Rounds alternate Mimic and the baseline; the ratio is the median of each round's pair,
       // which keeps other load on the (shared) cores from skewing one side only.
       throughputRatio: median(mimicRuns.map((r, i) => ratio(r.rps, bareRuns[i]!.rps))),
@@ -144,6 +112,6 @@ try {
   };
   process.stdout.write(JSON.stringify(results, null, 2) + '\n');
 } finally {
-  bare?.child.kill('SIGKILL');
+  bare?.stop();
   mimic.stop();
 }

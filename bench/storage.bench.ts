@@ -10,11 +10,11 @@
 // Run: npm run build && node dist/bench/storage.bench.js   (BENCH_MS per round, BENCH_ROUNDS)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { runLoad, ratio } from './lib/load.js';
+import { measuredLoad } from './lib/cpu.js';
 import { adminTokenFor, startMimicProcess, ROOT } from './lib/processes.js';
 import { storageCall } from '../src/services/storage/client.js';
 import { signSharedKey } from '../src/services/storage/sharedKey.js';
@@ -23,7 +23,6 @@ const DURATION = Number(process.env.BENCH_MS ?? 4000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 /** Linux USER_HZ: /proc times are in 1/100 s. */
-const CLOCK_TICKS = 100;
 const ACCOUNT = 'benchacct';
 const CONTAINER = 'bench';
 const BLOB = 'blob-4k.bin';
@@ -96,11 +95,6 @@ try {
   const httpUrl = new URL(`${httpAzurite.origin}/${ACCOUNT}/${CONTAINER}/${BLOB}`);
   signSharedKey('blob', ACCOUNT, keyBytes, { method: 'GET', path: httpUrl.pathname, rawQuery: '', headers: signed });
 
-  // CPU time the serving process spends per request (from /proc; immune to load elsewhere on the machine).
-  const cpuMs = (pid: number) => {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return ((Number(f[11]) + Number(f[12])) * 1000) / CLOCK_TICKS;
-  };
   const targets = {
     gate: { pid: mimic.child.pid!, url: gateBlob, headers: bearer },
     azuriteHttpsBearer: { pid: httpsAzurite.child.pid!, url: `${httpsAzurite.origin}/${ACCOUNT}/${CONTAINER}/${BLOB}`, headers: bearer },
@@ -108,14 +102,14 @@ try {
   };
   type Name = keyof typeof targets;
   const runs: Record<Name, Array<{ rps: number; cpuUsPerRequest: number; p50: number; p99: number; errors: number }>> = { gate: [], azuriteHttpsBearer: [], azuriteHttpSharedKey: [] };
+  // Warm every target (JIT, caches, TLS sessions) before measuring.
+  for (const t of Object.values(targets)) await runLoad({ ...load, url: t.url, headers: t.headers, durationMs: 1000 });
   // Interleaved rounds, so drift in the machine's load affects every target alike.
   for (let round = 0; round < ROUNDS; round++) {
     for (const name of Object.keys(targets) as Name[]) {
       const t = targets[name];
-      const before = cpuMs(t.pid);
-      const r = await runLoad({ ...load, url: t.url, headers: t.headers });
-      const cpu = cpuMs(t.pid) - before;
-      runs[name].push({ rps: Math.round(r.rps), cpuUsPerRequest: Math.round((cpu * 1000) / Math.max(1, r.requests + r.errors)), p50: Math.round(r.p50 * 10) / 10, p99: Math.round(r.p99 * 10) / 10, errors: r.errors });
+      const r = await measuredLoad({ ...load, url: t.url, headers: t.headers }, t.pid);
+      runs[name].push({ rps: Math.round(r.rps), cpuUsPerRequest: r.cpuUsPerRequest, p50: Math.round(r.p50 * 10) / 10, p99: Math.round(r.p99 * 10) / 10, errors: r.errors });
     }
   }
   const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;

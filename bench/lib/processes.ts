@@ -46,14 +46,14 @@ export async function startMimicProcess(dataDir?: string, extraArgs: string[] = 
 }
 
 /** Starts the bare baseline server returning `body`; over HTTPS with Mimic's certificate when given. */
-export async function startBareServer(body: string | Buffer, contentType: string, tls?: { certFile: string; keyFile: string }): Promise<{ url: string; stop(): void }> {
+export async function startBareServer(body: string | Buffer, contentType: string, tls?: { certFile: string; keyFile: string }): Promise<{ url: string; pid: number; stop(): void }> {
   const dir = await mkdtemp(join(tmpdir(), 'mimic-bare-'));
   const bodyFile = join(dir, 'body');
   await writeFile(bodyFile, body);
   const args = tls ? ['https', bodyFile, contentType, tls.certFile, tls.keyFile] : ['http', bodyFile, contentType];
   const child = spawn(process.execPath, [BARE, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = (await waitFor(child, '\n')).trim();
-  return { url: `${tls ? 'https' : 'http'}://localhost:${port}`, stop: () => child.kill('SIGKILL') };
+  return { url: `${tls ? 'https' : 'http'}://localhost:${port}`, pid: child.pid!, stop: () => child.kill('SIGKILL') };
 }
 
 /** Client-credentials token for the administrator. */
