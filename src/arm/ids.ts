@@ -1,4 +1,5 @@
 // ARM resource ids: `/subscriptions/{s}/resourceGroups/{rg}/providers/{ns}/{type}/{name}[/{type}/{name}...]`.
+import { armKey } from '../store/keys.js';
 
 export interface ResourceId {
   subscriptionId: string;
@@ -40,6 +41,20 @@ export function resourceGroupId(subscriptionId: string, rg: string): string {
 
 /** Store key for an ARM id: ids are case-insensitive in Azure. */
 export { armKey as keyOf } from '../store/keys.js';
+
+/** A resource's id in the forms the layers use, worked out once (the router keeps them per path). */
+export interface ResourceTarget {
+  r: ResourceId;
+  /** As formatted from the request, its store key, and the read action on its type. */
+  id: string;
+  key: string;
+  readAction: string;
+}
+
+export function resourceTarget(r: ResourceId): ResourceTarget {
+  const id = formatResourceId(r);
+  return { r, id, key: armKey(id), readAction: `${fullType(r)}/read` };
+}
 
 export function isGuid(s: string): boolean {
   return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(s);

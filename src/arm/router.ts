@@ -10,7 +10,7 @@ import { authenticateArm } from './auth.js';
 import type { ArmService } from './service.js';
 import { API_VERSION_PATTERN, lookupType, namespaces, typesOf } from './providers.js';
 import type { Caller } from './model.js';
-import type { ResourceId } from './ids.js';
+import { resourceTarget, type ResourceId, type ResourceTarget } from './ids.js';
 
 export const MAX_ARM_BODY = 4 * 1024 * 1024;
 
@@ -29,8 +29,23 @@ export interface ExtensionContext {
 /** Returns `false` to decline a path (it is then routed as a resource path). */
 export type ExtensionHandler = (ctx: ExtensionContext) => Promise<void | false>;
 
+/** A resource path as routed once: parsing, catalog lookup and id formatting are then skipped. */
+interface ResolvedResourcePath {
+  apiVersion: string;
+  target: ResourceTarget;
+}
+
+/** Paths remembered; past this the memo starts over. */
+const RESOURCE_PATH_MEMO = 4096;
+
 export class ArmRouter {
   private readonly extensions = new Map<string, ExtensionHandler>();
+  /**
+   * Resource paths (under no registered extension namespace) that resolved to one resource, by
+   * path: clients read the same resources over and over. What a path resolves to depends only on
+   * the path, the api-version and the provider catalog, which is fixed.
+   */
+  private readonly resourcePaths = new Map<string, ResolvedResourcePath>();
 
   constructor(
     private readonly arm: ArmService,
@@ -60,6 +75,8 @@ export class ArmRouter {
   private async route(req: Request, res: ServerResponse): Promise<void> {
     const caller = authenticateArm(req, this.tokens, this.directory);
     const apiVersion = requireApiVersion(req);
+    const known = this.resourcePaths.get(req.path);
+    if (known !== undefined && known.apiVersion === apiVersion) return this.resource(req, res, caller, known.target, apiVersion);
     const segs = segments(req.path);
     const lower = segs.map((s) => s.toLowerCase());
 
@@ -129,7 +146,12 @@ export class ArmRouter {
     const canonicalType = checkType(namespace, types, apiVersion);
     const [ns, ...typeSegs] = canonicalType.split('/');
     const r: ResourceId = { subscriptionId: sub, resourceGroup: rg, namespace: ns!, types: typeSegs, names };
-    return this.resource(req, res, caller, r, apiVersion);
+    const target = resourceTarget(r);
+    if (!lower.some((s, i) => s === 'providers' && this.extensions.has(lower[i + 1] ?? ''))) {
+      if (this.resourcePaths.size >= RESOURCE_PATH_MEMO) this.resourcePaths.clear();
+      this.resourcePaths.set(req.path, { apiVersion, target });
+    }
+    return this.resource(req, res, caller, target, apiVersion);
   }
 
   private async resourceGroup(req: Request, res: ServerResponse, caller: Caller, sub: string, rg: string): Promise<void> {
@@ -154,10 +176,11 @@ export class ArmRouter {
     }
   }
 
-  private async resource(req: Request, res: ServerResponse, caller: Caller, r: ResourceId, apiVersion: string): Promise<void> {
+  private async resource(req: Request, res: ServerResponse, caller: Caller, target: ResourceTarget, apiVersion: string): Promise<void> {
+    const r = target.r;
     switch (req.method) {
       case 'GET':
-        return sendJsonText(res, 200, await this.arm.getResourceJson(caller, r));
+        return sendJsonText(res, 200, await this.arm.getResourceJson(caller, target));
       case 'PUT':
       case 'PATCH': {
         const result = await this.arm.putResource(caller, r, await readJson(req), req.method === 'PUT' ? 'put' : 'patch', { apiVersion });

@@ -4,7 +4,7 @@ import type { Op, Store } from '../store/types.js';
 import { DerivedCache } from '../store/derived.js';
 import type { TenantInfo } from '../directory/types.js';
 import { ArmError, notFound, resourceGroupNotFound, invalidContent } from './errors.js';
-import { formatResourceId, fullType, keyOf, resourceGroupId, type ResourceId } from './ids.js';
+import { formatResourceId, fullType, keyOf, resourceGroupId, type ResourceId, type ResourceTarget } from './ids.js';
 import { hostTypeOf } from './hostTypes.js';
 import { identityView, removeSystem, resolveIdentity } from './identity.js';
 import { RESOURCES, RESOURCE_GROUPS, type Caller, type StoredResource, type StoredResourceGroup, type SystemData } from './model.js';
@@ -152,14 +152,13 @@ export class ArmService {
   }
 
   /** The resource's view as JSON text (kept between reads until the resource changes). */
-  async getResourceJson(caller: Caller, r: ResourceId): Promise<string> {
-    this.requireSubscription(r.subscriptionId);
-    const id = formatResourceId(r);
-    this.authorizer.check(caller, `${fullType(r)}/read`, id);
-    const json = await this.viewJson.get(keyOf(id));
+  async getResourceJson(caller: Caller, t: ResourceTarget): Promise<string> {
+    this.requireSubscription(t.r.subscriptionId);
+    this.authorizer.check(caller, t.readAction, t.id);
+    const json = await this.viewJson.get(t.key);
     if (json === undefined) {
-      await this.requireGroup(r);
-      throw notFound(fullType(r), r.names.join('/'), r.resourceGroup);
+      await this.requireGroup(t.r);
+      throw notFound(fullType(t.r), t.r.names.join('/'), t.r.resourceGroup);
     }
     return json;
   }

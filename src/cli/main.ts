@@ -2,6 +2,7 @@
 // The `mimic` command: thin wiring from arguments to the server, the REST API and printers.
 import { Command } from 'commander';
 import { startMimic } from '../server/app.js';
+import { StoreInUseError } from '../store/sqlite.js';
 import { resolveDataDir, DEFAULT_PORT } from '../server/config.js';
 import { adminEnvironment, shellExports } from './environment.js';
 import { CliError } from './client.js';
@@ -32,6 +33,7 @@ program
       mimic = await startMimic({ dataDir, port, storeUrl: opts.store ?? process.env.MIMIC_STORE });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new CliError(`port ${port} is in use (another Mimic?): choose one with --port, or --port 0 for any free port`);
+      if (err instanceof StoreInUseError) throw new CliError(`the data directory ${dataDir} is in use by another Mimic process: stop it, or choose another --data-dir (several instances share state through --store postgres://...)`);
       throw err;
     }
     const e = mimic.endpoints;

@@ -27,6 +27,14 @@ describe('mimic CLI', () => {
     assert.equal(check, mimic.endpoints.tenantId);
   });
 
+  test('a second start on the same data directory is refused clearly, and the first keeps serving', async () => {
+    const second = await runCli(['start', '--port', '0', ...d]);
+    assert.equal(second.code, 1);
+    assert.match(second.stderr, /data directory .* is in use by another Mimic process/);
+    const list = await runCli(['group', 'list', '--json', ...d]);
+    assert.equal(list.code, 0, list.stderr);
+  });
+
   test('group, identity and resource commands round trip with --json', async () => {
     let r = await runCli(['group', 'create', '-n', 'cli-rg', '-l', 'northeurope', '--json', ...d]);
     assert.equal(r.code, 0, r.stderr);
