@@ -61,7 +61,8 @@ class NodeRequest implements Request {
   get host(): string {
     if (this.parsedHost === undefined) {
       const hostHeader = (this.raw.headers.host ?? '').toLowerCase();
-      this.parsedHost = hostHeader.startsWith('[') ? hostHeader.slice(0, hostHeader.indexOf(']') + 1) : hostHeader.split(':')[0]!;
+      const end = hostHeader.startsWith('[') ? hostHeader.indexOf(']') + 1 : hostHeader.indexOf(':');
+      this.parsedHost = end > 0 ? hostHeader.slice(0, end) : hostHeader;
     }
     return this.parsedHost;
   }

@@ -14,8 +14,11 @@ export interface KvCaller {
   objectId: string;
   appId: string;
   issuer: string;
-  /** `appid=…;oid=…;iss=…` as Key Vault names callers in its errors. */
-  label: string;
+}
+
+/** `appid=…;oid=…;iss=…`, as Key Vault names callers in its errors. */
+export function callerLabel(c: KvCaller): string {
+  return `appid=${c.appId};oid=${c.objectId};iss=${c.issuer}`;
 }
 
 /** The challenge header; the SDK reads the tenant from the authorization URL's path. */
@@ -48,7 +51,7 @@ export class KvAuthenticator {
     const objectId = String(claims.oid ?? '');
     const appId = String(claims.appid ?? claims.azp ?? '');
     const issuer = String(claims.iss);
-    return { objectId, appId, issuer, label: `appid=${appId};oid=${objectId};iss=${issuer}` };
+    return { objectId, appId, issuer };
   }
 
   private describe(err: TokenError, token: string): string {

@@ -3,9 +3,9 @@
 // itself all reach it); access-policy vaults look for the permission in the caller's policy.
 // Management roles such as Owner grant no data actions, as in Azure.
 import type { AuthzEngine, Decision } from '../../authz/index.js';
-import type { KvCaller } from './authenticate.js';
+import { callerLabel, type KvCaller } from './authenticate.js';
 import { KvError } from './errors.js';
-import { DATA_ACTION_PREFIX, POLICY_CATEGORY, type OperationSpec } from './operations.js';
+import { POLICY_CATEGORY, type OperationSpec } from './operations.js';
 import type { VaultInfo } from './vaultModel.js';
 
 export class KvAuthorizer {
@@ -14,7 +14,7 @@ export class KvAuthorizer {
   /** Throws the 403 Key Vault answers when the caller may not perform `op` (on item `name`). */
   check(vault: VaultInfo, caller: KvCaller, op: OperationSpec, name?: string): void {
     if (vault.rbac) {
-      const action = DATA_ACTION_PREFIX + op.action;
+      const action = op.dataAction;
       const scope = op.itemScoped && name ? `${vault.resourceId}/${op.coll}/${name}` : vault.resourceId;
       const decision = this.authz.decide({ principalId: caller.objectId, action, isDataAction: true, scope });
       if (!decision.allowed) throw rbacDenied(vault, caller, action, scope, decision);
@@ -30,7 +30,7 @@ function rbacDenied(vault: VaultInfo, caller: KvCaller, action: string, scope: s
   const deny = d.denyAssignment;
   const lines = [
     'Caller is not authorized to perform action on resource.',
-    `Caller: ${caller.label}`,
+    `Caller: ${callerLabel(caller)}`,
     `Action: '${action}'`,
     `Resource: '${scope.toLowerCase()}'`,
     'Assignment: (not found)',

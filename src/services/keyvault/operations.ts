@@ -7,13 +7,17 @@ export interface OperationSpec {
   coll: Collection;
   /** Data action without the `Microsoft.KeyVault/vaults/` prefix. */
   action: string;
+  /** The full data action (`Microsoft.KeyVault/vaults/` + action). */
+  dataAction: string;
   /** Access-policy permission (lower-case) in the collection's category. */
   permission: string;
   /** Decided at the item's own scope (`{vault}/secrets/{name}`) rather than the vault's. */
   itemScoped: boolean;
 }
 
-const op = (coll: Collection, action: string, permission: string, itemScoped = true): OperationSpec => ({ coll, action, permission, itemScoped });
+export const DATA_ACTION_PREFIX = 'Microsoft.KeyVault/vaults/';
+
+const op = (coll: Collection, action: string, permission: string, itemScoped = true): OperationSpec => ({ coll, action, dataAction: DATA_ACTION_PREFIX + action, permission, itemScoped });
 
 export const OPERATIONS = {
   // secrets
@@ -77,6 +81,5 @@ export const OPERATIONS = {
 
 export type OperationId = keyof typeof OPERATIONS;
 
-export const DATA_ACTION_PREFIX = 'Microsoft.KeyVault/vaults/';
 
 export const POLICY_CATEGORY: Record<Collection, PolicyCategory> = { secrets: 'secrets', keys: 'keys', certificates: 'certificates' };
