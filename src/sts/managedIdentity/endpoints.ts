@@ -51,14 +51,16 @@ export class TokenEndpoints {
     if (spec.apiVersions) {
       const v = params.get('api-version');
       if (!v) throw invalidRequest("Required query variable 'api-version' is missing");
-      if (!spec.apiVersions.includes(v)) throw invalidRequest(`Invalid api-version '${v}'. Supported versions: ${spec.apiVersions.join(', ')}`);
+      if (!spec.apiVersions.has(v)) throw invalidRequest(`Invalid api-version '${v}'. Supported versions: ${[...spec.apiVersions].join(', ')}`);
     }
     const resource = params.get('resource');
     if (!resource) throw invalidRequest("Required query variable 'resource' is missing");
     if (resource.length > MAX_RESOURCE_LENGTH) throw invalidRequest("The query variable 'resource' is too long");
     const selector = selectorOf(spec, params);
 
-    const outcome = await this.tokens.acquire(host, selector, resource, { refreshSha256: params.get('token_sha256_to_refresh') ?? undefined });
+    const opts = { refreshSha256: params.get('token_sha256_to_refresh') ?? undefined };
+    // A cached answer is sent without waiting on a promise.
+    const outcome = this.tokens.cachedOutcome(host, selector, resource, opts) ?? (await this.tokens.acquire(host, selector, resource, opts));
     if (!outcome.ok) throw failureError(spec.flavour, outcome.failure, this.tenantId);
     sendToken(res, outcome.entry, Math.floor(Date.now() / 1000));
   }
@@ -78,7 +80,11 @@ export class TokenEndpoints {
   }
 }
 
+const NO_SELECTION: IdentitySelector = Object.freeze({});
+
 function selectorOf(spec: FlavourSpec, params: URLSearchParams): IdentitySelector {
+  // Most requests name no identity (system-assigned, or the only user-assigned one).
+  if (!ALL_SELECTOR_PARAMS.some((n) => params.has(n))) return NO_SELECTION;
   const pick = (names: readonly string[]) => {
     const given = names.filter((n) => params.has(n));
     if (given.length > 1) throw invalidRequest(`Give only one of ${given.join(', ')}.`);

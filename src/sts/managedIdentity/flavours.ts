@@ -14,7 +14,7 @@ export interface FlavourSpec {
   flavour: ServedFlavour;
   method: 'GET' | 'POST';
   /** Accepted api-versions; undefined = the protocol has none. */
-  apiVersions?: readonly string[];
+  apiVersions?: ReadonlySet<string>;
   /** Header carrying the per-resource secret (lower-case); undefined = the secret is the path prefix. */
   secretHeader?: string;
   /** `Metadata: true` must be present. */
@@ -28,11 +28,11 @@ export interface FlavourSpec {
 }
 
 /** api-versions of the IMDS identity endpoint (2018-02-01 is what the SDKs send). */
-const IMDS_API_VERSIONS = [
+const IMDS_API_VERSIONS = new Set([
   '2018-02-01', '2018-04-02', '2018-10-01', '2019-02-01', '2019-03-11', '2019-04-30', '2019-06-01', '2019-06-04', '2019-08-01', '2019-08-15',
   '2019-11-01', '2020-06-01', '2020-07-15', '2020-09-01', '2020-10-01', '2020-12-01', '2021-01-01', '2021-02-01', '2021-03-01', '2021-05-01',
   '2021-08-01', '2021-10-01', '2021-11-01', '2021-11-15', '2021-12-13', '2023-07-01', '2023-11-15', '2024-03-15', '2025-04-07',
-];
+]);
 
 export const FLAVOURS: Record<ServedFlavour, FlavourSpec> = {
   imds: {
@@ -41,7 +41,7 @@ export const FLAVOURS: Record<ServedFlavour, FlavourSpec> = {
   },
   // App Service documents principal_id as an alias of object_id on this version.
   appService: {
-    flavour: 'appService', method: 'GET', apiVersions: ['2019-08-01'], secretHeader: 'x-identity-header', requiresMetadata: false, refusesForwarded: false,
+    flavour: 'appService', method: 'GET', apiVersions: new Set(['2019-08-01']), secretHeader: 'x-identity-header', requiresMetadata: false, refusesForwarded: false,
     clientIdParams: ['client_id'], objectIdParams: ['object_id', 'principal_id'], resourceIdParams: ['mi_res_id'],
   },
   // Only the caller (here: the shell's identity); no user-assigned selection.
@@ -51,11 +51,11 @@ export const FLAVOURS: Record<ServedFlavour, FlavourSpec> = {
   },
   // The 2017-09-01 protocol names the client id `clientid`; the SDKs send the host's default identity there.
   machineLearning: {
-    flavour: 'machineLearning', method: 'GET', apiVersions: ['2017-09-01'], secretHeader: 'secret', requiresMetadata: false, refusesForwarded: false,
+    flavour: 'machineLearning', method: 'GET', apiVersions: new Set(['2017-09-01']), secretHeader: 'secret', requiresMetadata: false, refusesForwarded: false,
     clientIdParams: ['clientid'], objectIdParams: [], resourceIdParams: [],
   },
   serviceFabric: {
-    flavour: 'serviceFabric', method: 'GET', apiVersions: ['2019-07-01-preview'], secretHeader: 'secret', requiresMetadata: false, refusesForwarded: false,
+    flavour: 'serviceFabric', method: 'GET', apiVersions: new Set(['2019-07-01-preview']), secretHeader: 'secret', requiresMetadata: false, refusesForwarded: false,
     clientIdParams: ['client_id'], objectIdParams: ['object_id'], resourceIdParams: ['mi_res_id'],
   },
 };

@@ -37,16 +37,29 @@ export class ManagedIdentityTokens {
     return assignedIdentities(host, (oid) => this.directory.byObject(oid));
   }
 
-  async acquire(host: HostRecord, selector: IdentitySelector, resource: string, opts: AcquireOptions = {}): Promise<TokenOutcome> {
+  /**
+   * The answer when it needs no signature: the cached token, or why no token can be had for
+   * this selection. Undefined when a token must be minted (then call acquire).
+   */
+  cachedOutcome(host: HostRecord, selector: IdentitySelector, resource: string, opts: AcquireOptions = {}): TokenOutcome | undefined {
     const selection = selectIdentity(this.identitiesOf(host), selector);
     if (!selection.ok) {
       return { ok: false, failure: { kind: selection.reason === 'notFound' ? 'identityNotFound' : selection.reason } };
     }
     const sp = selection.identity.principal;
-    const now = opts.now ?? Math.floor(Date.now() / 1000);
-    const cached = this.cache.get(sp.objectId, resource, now);
+    const cached = this.cache.get(sp.objectId, resource, opts.now ?? Math.floor(Date.now() / 1000));
     if (cached && !(opts.refreshSha256 && opts.refreshSha256.toLowerCase() === cached.sha256())) return { ok: true, entry: cached, identity: selection.identity };
-    if (cached) this.cache.forget(sp.objectId, resource);
+    return undefined;
+  }
+
+  async acquire(host: HostRecord, selector: IdentitySelector, resource: string, opts: AcquireOptions = {}): Promise<TokenOutcome> {
+    const quick = this.cachedOutcome(host, selector, resource, opts);
+    if (quick) return quick;
+    const selection = selectIdentity(this.identitiesOf(host), selector);
+    if (!selection.ok) throw new Error('unreachable: cachedOutcome answers failed selections');
+    const sp = selection.identity.principal;
+    // A cached token the caller reported revoked is replaced.
+    this.cache.forget(sp.objectId, resource);
     // Entra checks these when the subsystem asks it for a token, i.e. on a cache miss.
     if (!this.resources.isKnown(resource)) return { ok: false, failure: { kind: 'unknownResource', resource } };
     if (!sp.accountEnabled) return { ok: false, failure: { kind: 'disabled', appId: sp.appId } };
