@@ -30,14 +30,14 @@ const TOP_LEVEL_FIELDS = ['location', 'tags', 'kind', 'sku', 'plan', 'zones', 'm
 export class ArmService {
   authorizer: Authorizer = allowAll;
 
-  private readonly viewJson: DerivedCache<string>;
+  private readonly viewJson: DerivedCache<Buffer>;
 
   constructor(
     private readonly store: Store,
     readonly tenant: TenantInfo,
     private readonly types: ResourceTypeRegistry,
   ) {
-    this.viewJson = new DerivedCache(store, RESOURCES, (e) => JSON.stringify(this.view(e.value as StoredResource)));
+    this.viewJson = new DerivedCache<Buffer>(store, RESOURCES, (e) => Buffer.from(JSON.stringify(this.view(e.value as StoredResource)), 'utf8'));
   }
 
   // ---- subscriptions -------------------------------------------------------------------
@@ -151,8 +151,8 @@ export class ArmService {
     return formatResourceId({ ...r, subscriptionId: this.tenant.subscriptionId, resourceGroup: group.name });
   }
 
-  /** The resource's view as JSON text (kept between reads until the resource changes). */
-  async getResourceJson(caller: Caller, t: ResourceTarget): Promise<string> {
+  /** The resource's view as JSON bytes (kept between reads until the resource changes). */
+  async getResourceJson(caller: Caller, t: ResourceTarget): Promise<Buffer> {
     this.requireSubscription(t.r.subscriptionId);
     this.authorizer.check(caller, t.readAction, t.id);
     const json = await this.viewJson.get(t.key);

@@ -106,7 +106,7 @@ export async function startMimic(opts: StartOptions): Promise<Mimic> {
     };
     for (const setup of opts.modules ?? MODULES) await setup(ctx);
 
-    const handler: Handler = async (req, res) => {
+    const handler: Handler = (req, res) => {
       if (req.path === '/health') return sendJson(res, 200, { status: 'ok' });
       for (const r of ctx.originRoutes) if (r.matches(req)) return r.handle(req, res);
       if (sts.owns(req.path)) return sts.handle(req, res);

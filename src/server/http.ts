@@ -110,8 +110,8 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   sendJsonText(res, status, body === undefined ? '' : JSON.stringify(body), headers);
 }
 
-/** Sends JSON that is already serialised. */
-export function sendJsonText(res: ServerResponse, status: number, text: string, headers?: Record<string, string>): void {
+/** Sends JSON that is already serialised (as text, or as its UTF-8 bytes). */
+export function sendJsonText(res: ServerResponse, status: number, text: string | Buffer, headers?: Record<string, string>): void {
   res.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(text),

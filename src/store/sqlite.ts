@@ -27,9 +27,9 @@ interface Applied {
 
 export const SQLITE_FILE = 'mimic.db';
 
-/** Bounds of the in-memory read cache: entries, and characters of JSON text held. */
-const READ_CACHE_ENTRIES = 50_000;
-const READ_CACHE_CHARS = 32 * 1024 * 1024;
+/** Bounds of the in-memory read cache of each kind: entries, and characters of JSON text held. */
+const READ_CACHE_ENTRIES = 20_000;
+const READ_CACHE_CHARS = 8 * 1024 * 1024;
 
 /** Raised when another process holds the database (say, a second `mimic start` on the same data dir). */
 export class StoreInUseError extends Error {
@@ -48,8 +48,11 @@ export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly listeners = new Listeners();
   private closed = false;
-  /** `kind NUL key` -> the stored entry, or null when known to be absent. */
-  private readonly readCache = new BoundedCache<TextEntry | null>(READ_CACHE_ENTRIES, READ_CACHE_CHARS, (e) => (e === null ? 1 : e.text.length));
+  /**
+   * Per kind: key -> the stored entry, or null when known to be absent. Kept per kind so a lookup
+   * hashes only the caller's key string (often one it has looked up before).
+   */
+  private readonly readCache = new Map<string, BoundedCache<TextEntry | null>>();
 
   private readonly getStmt: Stmt;
   private readonly upsertStmt: Stmt;
@@ -135,14 +138,23 @@ export class SqliteStore implements Store {
 
   private readText(kind: string, key: string): TextEntry | undefined {
     this.assertOpen();
-    const cacheKey = kind + '\u0000' + key;
-    let e = this.readCache.get(cacheKey);
+    const cache = this.cacheOf(kind);
+    let e = cache.get(key);
     if (e === undefined) {
       const row = this.getStmt.get(kind, key) as [string, number] | undefined;
       e = row === undefined ? null : { text: row[0], version: row[1] };
-      this.readCache.set(cacheKey, e);
+      cache.set(key, e);
     }
     return e ?? undefined;
+  }
+
+  private cacheOf(kind: string): BoundedCache<TextEntry | null> {
+    let cache = this.readCache.get(kind);
+    if (cache === undefined) {
+      cache = new BoundedCache<TextEntry | null>(READ_CACHE_ENTRIES, READ_CACHE_CHARS, (e) => (e === null ? 1 : e.text.length));
+      this.readCache.set(kind, cache);
+    }
+    return cache;
   }
 
   async list<T = unknown>(kind: string, options?: ListOptions): Promise<Entry<T>[]> {
@@ -160,7 +172,7 @@ export class SqliteStore implements Store {
     // IMMEDIATE takes the write lock up front, so another process cannot make this
     // transaction fail half-way with SQLITE_BUSY when it upgrades from read to write.
     const applied = this.applyTxn.immediate(encoded);
-    for (const a of applied) this.readCache.set(a.kind + '\u0000' + a.key, a.deleted ? null : { text: a.text!, version: a.version! });
+    for (const a of applied) this.cacheOf(a.kind).set(a.key, a.deleted ? null : { text: a.text!, version: a.version! });
     if (this.listeners.size === 0) return;
     for (const a of applied) {
       const change: Change = {
