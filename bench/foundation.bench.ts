@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { request } from 'node:https';
 import { spawn } from 'node:child_process';
 import { runLoad, ratio, LOAD_GENERATOR } from './lib/load.js';
+import { PINNING } from './lib/pinning.js';
 import { measuredLoad } from './lib/cpu.js';
 import { adminTokenFor, startBareServer, startMimicProcess, ROOT } from './lib/processes.js';
 
@@ -129,4 +130,4 @@ try {
 } finally {
   mimic.stop();
 }
-console.log(JSON.stringify({ loadGenerator: LOAD_GENERATOR, ...results }, null, 2));
+console.log(JSON.stringify({ loadGenerator: LOAD_GENERATOR, pinning: PINNING, ...results }, null, 2));

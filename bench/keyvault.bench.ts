@@ -10,7 +10,8 @@
 // Run: npm run build && node dist/bench/keyvault.bench.js   (BENCH_MS per round, BENCH_ROUNDS, BENCH_CONCURRENCY)
 import { request } from 'node:https';
 import { join } from 'node:path';
-import { runLoad, ratio, type LoadOptions, type LoadResult } from './lib/load.js';
+import { runLoad, ratio, LOAD_GENERATOR, type LoadOptions, type LoadResult } from './lib/load.js';
+import { PINNING } from './lib/pinning.js';
 import { adminTokenFor, startBareServer, startMimicProcess } from './lib/processes.js';
 import { measuredLoad } from './lib/cpu.js';
 
@@ -93,6 +94,8 @@ try {
   const m = { rps: median(mimicRuns.map((r) => r.rps)), p99: median(mimicRuns.map((r) => r.p99)), errors: mimicRuns.reduce((s, r) => s + r.errors, 0) };
   const b = { rps: median(bareRuns.map((r) => r.rps)), p99: median(bareRuns.map((r) => r.p99)), errors: bareRuns.reduce((s, r) => s + r.errors, 0) };
   const results = {
+    loadGenerator: LOAD_GENERATOR,
+    pinning: PINNING,
     getSecret: {
       concurrency: CONCURRENCY,
       rounds: ROUNDS,

@@ -9,6 +9,7 @@ import { createSign, generateKeyPairSync } from 'node:crypto';
 import http from 'node:http';
 import { request } from 'node:https';
 import { runLoad, ratio, LOAD_GENERATOR } from './lib/load.js';
+import { PINNING } from './lib/pinning.js';
 import { adminTokenFor, startBareServer, startMimicProcess } from './lib/processes.js';
 
 const DURATION = Number(process.env.BENCH_MS ?? 3000);
@@ -108,4 +109,4 @@ try {
 } finally {
   mimic.stop();
 }
-console.log(JSON.stringify({ loadGenerator: LOAD_GENERATOR, ...results }, null, 2));
+console.log(JSON.stringify({ loadGenerator: LOAD_GENERATOR, pinning: PINNING, ...results }, null, 2));

@@ -13,8 +13,9 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { runLoad, ratio } from './lib/load.js';
+import { runLoad, ratio, LOAD_GENERATOR } from './lib/load.js';
 import { measuredLoad } from './lib/cpu.js';
+import { PINNING, serverCommand } from './lib/pinning.js';
 import { adminTokenFor, startMimicProcess, ROOT } from './lib/processes.js';
 import { storageCall } from '../src/services/storage/client.js';
 import { signSharedKey } from '../src/services/storage/sharedKey.js';
@@ -37,7 +38,7 @@ async function arm(origin: string, ca: string, token: string, method: string, pa
 function startAzurite(location: string, env: Record<string, string>, tls?: { cert: string; key: string }): Promise<{ origin: string; child: ChildProcess }> {
   const args = [join(ROOT, 'node_modules/azurite/dist/src/blob/main.js'), '--blobHost', '127.0.0.1', '--blobPort', '0', '--location', location, '--silent', '--skipApiVersionCheck', '--loose', '--disableTelemetry'];
   if (tls) args.push('--oauth', 'basic', '--cert', tls.cert, '--key', tls.key);
-  const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(...serverCommand(process.execPath, args), { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let seen = '';
     child.stdout!.on('data', (d: Buffer) => {
@@ -136,4 +137,4 @@ try {
   for (const c of children) c.kill('SIGKILL');
   mimic.stop();
 }
-console.log(JSON.stringify(results, null, 2));
+console.log(JSON.stringify({ loadGenerator: LOAD_GENERATOR, pinning: PINNING, ...results }, null, 2));

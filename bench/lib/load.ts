@@ -11,6 +11,7 @@ import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadCommand, pinSelfToLoadCore } from './pinning.js';
 
 export interface LoadOptions {
   url: string;
@@ -72,7 +73,7 @@ async function runWrk(opts: LoadOptions): Promise<LoadResult> {
   writeFileSync(file, script);
   const wrk = (seconds: number) =>
     new Promise<string>((resolve, reject) =>
-      execFile('wrk', ['-t1', `-c${opts.concurrency ?? 16}`, `-d${seconds}s`, '--latency', '-s', file, u.origin + '/'], (err, stdout) => (err ? reject(err) : resolve(stdout))),
+      execFile(...loadCommand('wrk', ['-t1', `-c${opts.concurrency ?? 16}`, `-d${seconds}s`, '--latency', '-s', file, u.origin + '/']), (err, stdout) => (err ? reject(err) : resolve(stdout))),
     );
   if ((opts.warmupMs ?? 500) > 0) await wrk(Math.max(1, Math.round((opts.warmupMs ?? 500) / 1000)));
   const out = await wrk(Math.max(1, Math.round((opts.durationMs ?? 3000) / 1000)));
@@ -94,6 +95,7 @@ async function runWrk(opts: LoadOptions): Promise<LoadResult> {
 }
 
 async function runNodeLoad(opts: LoadOptions): Promise<LoadResult> {
+  pinSelfToLoadCore();
   let counter = 0;
   const u = new URL(opts.url.replace('{n}', '0'));
   const isHttps = u.protocol === 'https:';

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Endpoints } from '../../src/server/config.js';
+import { serverCommand } from './pinning.js';
 
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const CLI = join(ROOT, 'dist/src/cli/main.js');
@@ -32,7 +33,7 @@ function waitFor(child: ChildProcess, text: string): Promise<string> {
 
 export async function startMimicProcess(dataDir?: string, extraArgs: string[] = []): Promise<RunningMimic> {
   const dir = dataDir ?? (await mkdtemp(join(tmpdir(), 'mimic-bench-')));
-  const child = spawn(process.execPath, [CLI, 'start', '--data-dir', dir, '--port', '0', ...extraArgs], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(...serverCommand(process.execPath, [CLI, 'start', '--data-dir', dir, '--port', '0', ...extraArgs]), { stdio: ['ignore', 'pipe', 'inherit'] });
   await waitFor(child, 'Mimic is ready');
   const endpoints = JSON.parse(await readFile(join(dir, 'endpoints.json'), 'utf8')) as Endpoints;
   return {
@@ -51,7 +52,7 @@ export async function startBareServer(body: string | Buffer, contentType: string
   const bodyFile = join(dir, 'body');
   await writeFile(bodyFile, body);
   const args = tls ? ['https', bodyFile, contentType, tls.certFile, tls.keyFile] : ['http', bodyFile, contentType];
-  const child = spawn(process.execPath, [BARE, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(...serverCommand(process.execPath, [BARE, ...args]), { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = (await waitFor(child, '\n')).trim();
   return { url: `${tls ? 'https' : 'http'}://localhost:${port}`, pid: child.pid!, stop: () => child.kill('SIGKILL') };
 }

@@ -29,6 +29,7 @@ export interface KvContext {
 
 export interface KvResult {
   status: number;
+  /** A value to send as JSON, or JSON already serialised to bytes. */
   body?: unknown;
 }
 

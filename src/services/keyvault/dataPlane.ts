@@ -4,7 +4,7 @@
 // that fails authentication or authorization.
 import type { ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { sendEmpty, sendJson, segments, type Request } from '../../server/http.js';
+import { sendEmpty, sendJson, sendJsonText, segments, type Request } from '../../server/http.js';
 import type { Sealer } from '../../crypto/masterKey.js';
 import { requireDataApiVersion } from './apiVersions.js';
 import type { KvAuthenticator } from './authenticate.js';
@@ -51,6 +51,7 @@ export class KeyVaultDataPlane {
       const ctx: KvContext = { req, vault, caller, apiVersion, data: this.data, sealer: this.sealer, name: route.name, version: route.version };
       const result = await this.handlers[route.op](ctx);
       if (result.body === undefined) sendEmpty(res, result.status, headers);
+      else if (Buffer.isBuffer(result.body)) sendJsonText(res, result.status, result.body, headers);
       else sendJson(res, result.status, result.body, headers);
     } catch (err) {
       if (err instanceof KvError) return sendKvError(res, err, headers);

@@ -56,11 +56,22 @@ const set: KvHandler = async (ctx) => {
   });
 };
 
+/**
+ * getSecret's response bytes per version record, while that record, its object record and the
+ * vault are the very objects they were made from (all three are replaced, never changed): a
+ * secret read over and over is then neither opened nor serialised again.
+ */
+const bundles = new WeakMap<VersionRecord, { obj: ObjectRecord; vault: VaultInfo; body: Buffer }>();
+
 const get: KvHandler = async (ctx) => {
   const obj = (await liveObject(ctx, 'secrets')).value;
   const rec = await versionOf(ctx, 'secrets', obj, ctx.version);
   if (!rec.attributes.enabled) throw new KvError(403, 'Forbidden', 'Operation get is not allowed on a disabled secret.', 'SecretDisabled');
-  return ok(secretView(ctx.vault, obj, rec, { value: openSecret(ctx.sealer, ctx.vault.name, ctx.name, rec) }));
+  const kept = bundles.get(rec);
+  if (kept !== undefined && kept.obj === obj && kept.vault === ctx.vault) return ok(kept.body);
+  const body = Buffer.from(JSON.stringify(secretView(ctx.vault, obj, rec, { value: openSecret(ctx.sealer, ctx.vault.name, ctx.name, rec) })), 'utf8');
+  bundles.set(rec, { obj, vault: ctx.vault, body });
+  return ok(body);
 };
 
 const update: KvHandler = async (ctx) => {

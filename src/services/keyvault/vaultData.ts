@@ -3,6 +3,7 @@
 // writers (also in other instances sharing PostgreSQL) never lose each other's versions.
 import { randomUUID } from 'node:crypto';
 import { ConflictError, type Entry, type Op, type Store } from '../../store/types.js';
+import { DerivedCache } from '../../store/derived.js';
 import { KV_OBJECTS, KV_VERSIONS, objectKey, versionKey, type Collection, type ObjectRecord, type VersionRecord } from './records.js';
 
 const MAX_ATTEMPTS = 8;
@@ -18,12 +19,36 @@ export interface ItemRef {
   name: string;
 }
 
-export class VaultData {
-  constructor(readonly store: Store) {}
+/** A parsed record shared between reads, so frozen: a change goes into a copy. */
+function frozenEntry<T>(e: Entry): Entry<T> {
+  return Object.freeze({ key: e.key, value: deepFreeze(e.value) as T, version: e.version });
+}
 
-  /** The object record; an expired soft-deleted item is purged on the way (as the retention period ends). */
+function deepFreeze(v: unknown): unknown {
+  if (v !== null && typeof v === 'object' && !Object.isFrozen(v)) {
+    for (const x of Object.values(v)) deepFreeze(x);
+    Object.freeze(v);
+  }
+  return v;
+}
+
+export class VaultData {
+  // Records are read on every data-plane request: each is parsed once per stored text, and the
+  // same (frozen) object is handed out until the record changes.
+  private readonly objectRecords: DerivedCache<Entry<ObjectRecord>>;
+  private readonly versionRecords: DerivedCache<Entry<VersionRecord>>;
+
+  constructor(readonly store: Store) {
+    this.objectRecords = new DerivedCache(store, KV_OBJECTS, (e) => frozenEntry<ObjectRecord>(e));
+    this.versionRecords = new DerivedCache(store, KV_VERSIONS, (e) => frozenEntry<VersionRecord>(e));
+  }
+
+  /**
+   * The object record (frozen: copy it to change it); an expired soft-deleted item is purged on
+   * the way (as the retention period ends).
+   */
   async object(ref: ItemRef): Promise<Entry<ObjectRecord> | undefined> {
-    const e = await this.store.get<ObjectRecord>(KV_OBJECTS, objectKey(ref.vault, ref.coll, ref.name));
+    const e = await this.objectRecords.get(objectKey(ref.vault, ref.coll, ref.name));
     if (e?.value.deleted && e.value.deleted.scheduledPurgeDate <= nowSeconds()) {
       await this.store.apply(await this.purgeOps(ref)).catch(() => undefined);
       return undefined;
@@ -31,8 +56,9 @@ export class VaultData {
     return e;
   }
 
+  /** A version record (frozen: copy it to change it; the same object until the record changes). */
   async version(ref: ItemRef, version: string): Promise<VersionRecord | undefined> {
-    return (await this.store.get<VersionRecord>(KV_VERSIONS, versionKey(ref.vault, ref.coll, ref.name, version)))?.value;
+    return (await this.versionRecords.get(versionKey(ref.vault, ref.coll, ref.name, version)))?.value;
   }
 
   async versions(ref: ItemRef): Promise<VersionRecord[]> {
