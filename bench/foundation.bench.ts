@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { request } from 'node:https';
 import { spawn } from 'node:child_process';
 import { runLoad, ratio, LOAD_GENERATOR } from './lib/load.js';
-import { PINNING } from './lib/pinning.js';
+import { PINNING, serverCores } from './lib/pinning.js';
 import { measuredLoad } from './lib/cpu.js';
 import { adminTokenFor, startBareServer, startMimicProcess, ROOT } from './lib/processes.js';
 
@@ -105,7 +105,8 @@ try {
     bare.stop();
   }
 
-  // 3. Token endpoint vs the RS256 signing rate of node:crypto (one thread, like the server).
+  // 3. Token endpoint (RSA-bound: Mimic may use every core, as a real token service would).
+  serverCores(mimic.child.pid!, 'all');
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const input = 'x'.repeat(900);
   let signs = 0;

@@ -9,7 +9,7 @@ import { createSign, generateKeyPairSync } from 'node:crypto';
 import http from 'node:http';
 import { request } from 'node:https';
 import { runLoad, ratio, LOAD_GENERATOR } from './lib/load.js';
-import { PINNING } from './lib/pinning.js';
+import { PINNING, serverCores } from './lib/pinning.js';
 import { adminTokenFor, startBareServer, startMimicProcess } from './lib/processes.js';
 
 const DURATION = Number(process.env.BENCH_MS ?? 3000);
@@ -96,7 +96,8 @@ try {
     }
   }
 
-  // 2. Uncached mints vs RS256 signing on one thread.
+  // 2. Uncached mints vs RS256 signing on one thread (RSA-bound: Mimic may use every core).
+  serverCores(mimic.child.pid!, 'all');
   const base = `${vmEnv.AZURE_POD_IDENTITY_AUTHORITY_HOST}/metadata/identity/oauth2/token/?api-version=2018-02-01&resource=`;
   const rounds = [];
   for (let r = 0; r < ROUNDS; r++) {

@@ -37,3 +37,14 @@ export function pinSelfToLoadCore(): void {
 }
 
 export const PINNING = PINNED ? { server: `core ${SERVER_CORE}`, loadGenerator: `core ${LOAD_CORE}` } : 'none';
+
+/**
+ * Lets a running server use every core (RSA-bound phases: its signatures run on libuv's thread
+ * pool, and the physical limit they are compared with is the machine's), or puts it back on the
+ * server core. Applies to all of the process's threads.
+ */
+export function serverCores(pid: number, cores: 'one' | 'all'): void {
+  if (!PINNED) return;
+  const list = cores === 'one' ? SERVER_CORE : `0-${availableParallelism() - 1}`;
+  execFileSync('taskset', ['-a', '-p', '-c', list, String(pid)], { stdio: 'ignore' });
+}

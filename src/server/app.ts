@@ -149,11 +149,18 @@ export async function startMimic(opts: StartOptions): Promise<Mimic> {
 /** Adapts a Handler to Node's request listener; an unexpected error answers 500, never crashes. */
 export function serve(handler: Handler) {
   return (raw: IncomingMessage, res: ServerResponse) => {
-    Promise.resolve(handler(toRequest(raw), res)).catch((err: unknown) => {
+    const failed = (err: unknown) => {
       console.error('mimic: unhandled error on', raw.method, raw.url, err);
       if (!res.headersSent) sendJson(res, 500, { error: { code: 'InternalServerError', message: 'An internal error occurred; see the Mimic log.' } });
       else res.destroy();
-    });
+    };
+    // Handlers may answer synchronously (no promise to wait for) or throw before their first await.
+    try {
+      const pending = handler(toRequest(raw), res);
+      if (pending) pending.catch(failed);
+    } catch (err) {
+      failed(err);
+    }
   };
 }
 

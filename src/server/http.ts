@@ -16,6 +16,8 @@ export interface Request {
   /** Path with repeated slashes collapsed (the SDKs send `//subscriptions/...` for some scopes). */
   readonly path: string;
   readonly query: URLSearchParams;
+  /** The query string as sent (after `?`, undecoded). */
+  readonly search: string;
   /** Lower-cased host without port. */
   readonly host: string;
   header(name: string): string | undefined;
@@ -33,7 +35,7 @@ export function toRequest(raw: IncomingMessage): Request {
 class NodeRequest implements Request {
   readonly method: string;
   readonly path: string;
-  private readonly search: string;
+  readonly search: string;
   private parsedQuery?: URLSearchParams;
   private parsedHost?: string;
   private cachedBody?: Promise<Buffer>;

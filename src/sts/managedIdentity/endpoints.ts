@@ -6,7 +6,7 @@ import { BodyTooLargeError, type Request } from '../../server/http.js';
 import type { HostCredentials } from './credentials.js';
 import { ALL_SELECTOR_PARAMS, FLAVOURS, type FlavourSpec, type ServedFlavour } from './flavours.js';
 import type { HostRecord } from './hosts.js';
-import type { ManagedIdentityTokens } from './issuer.js';
+import type { AcquireOptions, ManagedIdentityTokens, TokenOutcome } from './issuer.js';
 import { failureError, invalidRequest, MiError, sendMiError, sendToken } from './protocol.js';
 import type { IdentitySelector } from './selection.js';
 
@@ -14,7 +14,14 @@ import type { IdentitySelector } from './selection.js';
 const MAX_RESOURCE_LENGTH = 2048;
 const MAX_FORM_BYTES = 8 * 1024;
 
+/** Query strings remembered per flavour; past this the memo starts over. */
+const QUERY_MEMO = 1024;
+
 export class TokenEndpoints {
+  private readonly parsedQueries: Record<ServedFlavour, Map<string, TokenRequest>> = {
+    imds: new Map(), appService: new Map(), cloudShell: new Map(), machineLearning: new Map(), serviceFabric: new Map(),
+  };
+
   constructor(
     private readonly credentials: HostCredentials,
     private readonly tokens: ManagedIdentityTokens,
@@ -23,19 +30,24 @@ export class TokenEndpoints {
 
   /**
    * Serves one token request. `secretFromPath` is the resource prefix of the IMDS and Cloud
-   * Shell paths; the other flavours carry their secret in a header.
+   * Shell paths; the other flavours carry their secret in a header. A cached token is answered
+   * synchronously; only a form body or a signature is waited for.
    */
-  async handle(flavour: ServedFlavour, req: Request, res: ServerResponse, secretFromPath?: string): Promise<void> {
+  handle(flavour: ServedFlavour, req: Request, res: ServerResponse, secretFromPath?: string): Promise<void> | void {
     const spec = FLAVOURS[flavour];
-    try {
-      await this.serve(spec, req, res, secretFromPath);
-    } catch (err) {
+    const failed = (err: unknown) => {
       if (err instanceof MiError) return sendMiError(res, flavour, err);
       throw err;
+    };
+    try {
+      const pending = this.serve(spec, req, res, secretFromPath);
+      if (pending) return pending.catch(failed);
+    } catch (err) {
+      failed(err);
     }
   }
 
-  private async serve(spec: FlavourSpec, req: Request, res: ServerResponse, secretFromPath?: string): Promise<void> {
+  private serve(spec: FlavourSpec, req: Request, res: ServerResponse, secretFromPath?: string): Promise<void> | void {
     if (spec.refusesForwarded && req.raw.headers['x-forwarded-for'] !== undefined) {
       throw invalidRequest('Request contains X-Forwarded-For header; requests through a proxy are refused');
     }
@@ -43,24 +55,29 @@ export class TokenEndpoints {
     if (req.method !== spec.method) throw new MiError(405, 'invalid_request', `The HTTP method '${req.method}' is not allowed; use ${spec.method}.`);
 
     const host = this.hostOf(spec, req, secretFromPath);
-    const params = spec.method === 'POST' ? await formParams(req) : req.query;
-    const names = [...params.keys()];
-    for (let i = 1; i < names.length; i++) {
-      if (names.indexOf(names[i]!) < i) throw invalidRequest(`The request includes the parameter '${names[i]}' more than once.`);
-    }
-    if (spec.apiVersions) {
-      const v = params.get('api-version');
-      if (!v) throw invalidRequest("Required query variable 'api-version' is missing");
-      if (!spec.apiVersions.has(v)) throw invalidRequest(`Invalid api-version '${v}'. Supported versions: ${[...spec.apiVersions].join(', ')}`);
-    }
-    const resource = params.get('resource');
-    if (!resource) throw invalidRequest("Required query variable 'resource' is missing");
-    if (resource.length > MAX_RESOURCE_LENGTH) throw invalidRequest("The query variable 'resource' is too long");
-    const selector = selectorOf(spec, params);
+    if (spec.method === 'POST') return formParams(req).then((params) => this.answer(spec, res, host, tokenRequestOf(spec, params)));
+    return this.answer(spec, res, host, this.queryRequest(spec, req.search, req.query));
+  }
 
-    const opts = { refreshSha256: params.get('token_sha256_to_refresh') ?? undefined };
-    // A cached answer is sent without waiting on a promise.
-    const outcome = this.tokens.cachedOutcome(host, selector, resource, opts) ?? (await this.tokens.acquire(host, selector, resource, opts));
+  /** The checked token request of a query string; clients repeat theirs, so it is worked out once. */
+  private queryRequest(spec: FlavourSpec, search: string, query: URLSearchParams): TokenRequest {
+    const memo = this.parsedQueries[spec.flavour];
+    let parsed = memo.get(search);
+    if (parsed === undefined) {
+      parsed = tokenRequestOf(spec, query);
+      if (memo.size >= QUERY_MEMO) memo.clear();
+      memo.set(search, parsed);
+    }
+    return parsed;
+  }
+
+  private answer(spec: FlavourSpec, res: ServerResponse, host: HostRecord, t: TokenRequest): Promise<void> | void {
+    const cached = this.tokens.cachedOutcome(host, t.selector, t.resource, t.options);
+    if (cached) return this.send(spec, res, cached);
+    return this.tokens.acquire(host, t.selector, t.resource, t.options).then((outcome) => this.send(spec, res, outcome));
+  }
+
+  private send(spec: FlavourSpec, res: ServerResponse, outcome: TokenOutcome): void {
     if (!outcome.ok) throw failureError(spec.flavour, outcome.failure, this.tenantId);
     sendToken(res, outcome.entry, Math.floor(Date.now() / 1000));
   }
@@ -81,6 +98,30 @@ export class TokenEndpoints {
 }
 
 const NO_SELECTION: IdentitySelector = Object.freeze({});
+
+/** What a token request asks for, once its parameters have been checked. */
+interface TokenRequest {
+  resource: string;
+  selector: IdentitySelector;
+  options: AcquireOptions;
+}
+
+/** Checks the parameters as the flavour's service does (duplicates, api-version, resource, selector). */
+function tokenRequestOf(spec: FlavourSpec, params: URLSearchParams): TokenRequest {
+  const names = [...params.keys()];
+  for (let i = 1; i < names.length; i++) {
+    if (names.indexOf(names[i]!) < i) throw invalidRequest(`The request includes the parameter '${names[i]}' more than once.`);
+  }
+  if (spec.apiVersions) {
+    const v = params.get('api-version');
+    if (!v) throw invalidRequest("Required query variable 'api-version' is missing");
+    if (!spec.apiVersions.has(v)) throw invalidRequest(`Invalid api-version '${v}'. Supported versions: ${[...spec.apiVersions].join(', ')}`);
+  }
+  const resource = params.get('resource');
+  if (!resource) throw invalidRequest("Required query variable 'resource' is missing");
+  if (resource.length > MAX_RESOURCE_LENGTH) throw invalidRequest("The query variable 'resource' is too long");
+  return { resource, selector: selectorOf(spec, params), options: { refreshSha256: params.get('token_sha256_to_refresh') ?? undefined } };
+}
 
 function selectorOf(spec: FlavourSpec, params: URLSearchParams): IdentitySelector {
   // Most requests name no identity (system-assigned, or the only user-assigned one).
