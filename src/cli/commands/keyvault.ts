@@ -4,7 +4,7 @@
 // identity (its token comes from Mimic's managed-identity service).
 import type { Command } from 'commander';
 import { CliError, type HttpResult, type MimicClient } from '../client.js';
-import { client, dataDirOption, jsonOption, subPath } from '../common.js';
+import { addShowListDelete, client, dataDirOption, jsonOption, subPath, typePath } from '../common.js';
 import { printResult } from '../output.js';
 import { ADMIN_NAMESPACE } from '../../sts/managedIdentity/adminApi.js';
 
@@ -106,9 +106,8 @@ function dataCommand(parent: Command, name: string, description: string): Comman
     .addOption(jsonOption());
 }
 
-function vaultPath(c: MimicClient, rg: string, name?: string): string {
-  return `${subPath(c, rg)}/providers/Microsoft.KeyVault/vaults${name ? `/${encodeURIComponent(name)}` : ''}`;
-}
+const VAULT_TYPE = 'Microsoft.KeyVault/vaults';
+const vaultPath = (c: MimicClient, rg: string, name?: string) => typePath(c, VAULT_TYPE, rg, name);
 
 const list = (v: string | undefined) => (v ? v.split(/[ ,]+/).filter((x) => x.length > 0) : undefined);
 
@@ -138,36 +137,7 @@ export function registerKeyVaultCommands(program: Command): void {
       };
       printResult(await c.arm('PUT', vaultPath(c, o.resourceGroup, o.name), KV_API, { location: o.location, properties }), !!o.json);
     });
-  kv.command('show')
-    .description('show a vault')
-    .requiredOption('-g, --resource-group <rg>')
-    .requiredOption('-n, --name <name>')
-    .addOption(dataDirOption())
-    .addOption(jsonOption())
-    .action(async (o: { resourceGroup: string; name: string; dataDir?: string; json?: boolean }) => {
-      const c = await client(o);
-      printResult(await c.arm('GET', vaultPath(c, o.resourceGroup, o.name), KV_API), !!o.json);
-    });
-  kv.command('list')
-    .description('list vaults (of a resource group, or of the subscription)')
-    .option('-g, --resource-group <rg>')
-    .addOption(dataDirOption())
-    .addOption(jsonOption())
-    .action(async (o: { resourceGroup?: string; dataDir?: string; json?: boolean }) => {
-      const c = await client(o);
-      const path = o.resourceGroup ? vaultPath(c, o.resourceGroup) : `${subPath(c)}/providers/Microsoft.KeyVault/vaults`;
-      printResult((await c.arm<{ value: unknown[] }>('GET', path, KV_API))?.value ?? [], !!o.json);
-    });
-  kv.command('delete')
-    .description('delete a vault (it stays recoverable for its retention period)')
-    .requiredOption('-g, --resource-group <rg>')
-    .requiredOption('-n, --name <name>')
-    .addOption(dataDirOption())
-    .action(async (o: { resourceGroup: string; name: string; dataDir?: string }) => {
-      const c = await client(o);
-      await c.arm('DELETE', vaultPath(c, o.resourceGroup, o.name), KV_API);
-      process.stdout.write(`Deleted vault ${o.name}\n`);
-    });
+  addShowListDelete(kv, { type: VAULT_TYPE, apiVersion: KV_API, noun: 'vault', deleteNote: 'it stays recoverable for its retention period' });
   kv.command('list-deleted')
     .description('list soft-deleted vaults')
     .addOption(dataDirOption())

@@ -2,11 +2,12 @@
 // any type, through the Resource Manager API as `az` would call it.
 import type { Command } from 'commander';
 import { CliError, type MimicClient } from '../client.js';
-import { client, dataDirOption, jsonOption, subPath } from '../common.js';
+import { addShowListDelete, client, dataDirOption, jsonOption, subPath, typePath } from '../common.js';
 import { printResult } from '../output.js';
 
 const ARM_RESOURCES_API = '2025-04-01';
 const MSI_API = '2024-11-30';
+const UAI_TYPE = 'Microsoft.ManagedIdentity/userAssignedIdentities';
 
 export function registerResourceCommands(program: Command): void {
 
@@ -51,7 +52,7 @@ export function registerResourceCommands(program: Command): void {
 
   // ---- user-assigned identities ------------------------------------------------------------
   const identity = program.command('identity').description('manage user-assigned managed identities');
-  const uaiPath = (c: MimicClient, rg: string, name?: string) => `${subPath(c, rg)}/providers/Microsoft.ManagedIdentity/userAssignedIdentities${name ? `/${encodeURIComponent(name)}` : ''}`;
+  const uaiPath = (c: MimicClient, rg: string, name?: string) => typePath(c, UAI_TYPE, rg, name);
   identity
     .command('create')
     .requiredOption('-g, --resource-group <rg>')
@@ -64,36 +65,7 @@ export function registerResourceCommands(program: Command): void {
       const location = o.location ?? (await c.arm<{ location: string }>('GET', subPath(c, o.resourceGroup), ARM_RESOURCES_API))!.location;
       printResult(await c.arm('PUT', uaiPath(c, o.resourceGroup, o.name), MSI_API, { location }), !!o.json);
     });
-  identity
-    .command('show')
-    .requiredOption('-g, --resource-group <rg>')
-    .requiredOption('-n, --name <name>')
-    .addOption(dataDirOption())
-    .addOption(jsonOption())
-    .action(async (o: { resourceGroup: string; name: string; dataDir?: string; json?: boolean }) => {
-      const c = await client(o);
-      printResult(await c.arm('GET', uaiPath(c, o.resourceGroup, o.name), MSI_API), !!o.json);
-    });
-  identity
-    .command('list')
-    .option('-g, --resource-group <rg>')
-    .addOption(dataDirOption())
-    .addOption(jsonOption())
-    .action(async (o: { resourceGroup?: string; dataDir?: string; json?: boolean }) => {
-      const c = await client(o);
-      const path = o.resourceGroup ? uaiPath(c, o.resourceGroup) : `${subPath(c)}/providers/Microsoft.ManagedIdentity/userAssignedIdentities`;
-      printResult((await c.arm<{ value: unknown[] }>('GET', path, MSI_API))?.value ?? [], !!o.json);
-    });
-  identity
-    .command('delete')
-    .requiredOption('-g, --resource-group <rg>')
-    .requiredOption('-n, --name <name>')
-    .addOption(dataDirOption())
-    .action(async (o: { resourceGroup: string; name: string; dataDir?: string }) => {
-      const c = await client(o);
-      await c.arm('DELETE', uaiPath(c, o.resourceGroup, o.name), MSI_API);
-      process.stdout.write(`Deleted identity ${o.name}\n`);
-    });
+  addShowListDelete(identity, { type: UAI_TYPE, apiVersion: MSI_API, noun: 'identity' });
 
   // ---- generic resources ------------------------------------------------------------------
   const resource = program.command('resource').description('manage resources of any type');
