@@ -5,7 +5,7 @@ import type { Directory } from '../../directory/directory.js';
 import type { ResourceRegistry } from '../resources.js';
 import { MANAGED_IDENTITY_TOKEN_LIFETIME, type TokenService } from '../tokens.js';
 import type { HostRecord } from './hosts.js';
-import { assignedIdentities, selectIdentity, type AssignedIdentity, type IdentitySelector } from './selection.js';
+import { assignedIdentities, selectIdentity, type AssignedIdentity, type IdentitySelector, type Selection } from './selection.js';
 import type { CachedToken, ManagedIdentityTokenCache } from './tokenCache.js';
 
 export type IdentityFailure =
@@ -43,20 +43,14 @@ export class ManagedIdentityTokens {
    */
   cachedOutcome(host: HostRecord, selector: IdentitySelector, resource: string, opts: AcquireOptions = {}): TokenOutcome | undefined {
     const selection = selectIdentity(this.identitiesOf(host), selector);
-    if (!selection.ok) {
-      return { ok: false, failure: { kind: selection.reason === 'notFound' ? 'identityNotFound' : selection.reason } };
-    }
-    const sp = selection.identity.principal;
-    const cached = this.cache.get(sp.objectId, resource, opts.now ?? Math.floor(Date.now() / 1000));
-    if (cached && !(opts.refreshSha256 && opts.refreshSha256.toLowerCase() === cached.sha256())) return { ok: true, entry: cached, identity: selection.identity };
-    return undefined;
+    return selection.ok ? this.fromCache(selection.identity, resource, opts) : notSelected(selection);
   }
 
   async acquire(host: HostRecord, selector: IdentitySelector, resource: string, opts: AcquireOptions = {}): Promise<TokenOutcome> {
-    const quick = this.cachedOutcome(host, selector, resource, opts);
-    if (quick) return quick;
     const selection = selectIdentity(this.identitiesOf(host), selector);
-    if (!selection.ok) throw new Error('unreachable: cachedOutcome answers failed selections');
+    if (!selection.ok) return notSelected(selection);
+    const cached = this.fromCache(selection.identity, resource, opts);
+    if (cached) return cached;
     const sp = selection.identity.principal;
     // A cached token the caller reported revoked is replaced.
     this.cache.forget(sp.objectId, resource);
@@ -76,4 +70,15 @@ export class ManagedIdentityTokens {
     }
     return { ok: true, entry: await pending, identity: selection.identity };
   }
+
+  /** The cached token of this identity and resource, unless the caller reported it revoked. */
+  private fromCache(identity: AssignedIdentity, resource: string, opts: AcquireOptions): TokenOutcome | undefined {
+    const cached = this.cache.get(identity.principal.objectId, resource, opts.now ?? Math.floor(Date.now() / 1000));
+    if (!cached || (opts.refreshSha256 && opts.refreshSha256.toLowerCase() === cached.sha256())) return undefined;
+    return { ok: true, entry: cached, identity };
+  }
+}
+
+function notSelected(selection: Extract<Selection, { ok: false }>): TokenOutcome {
+  return { ok: false, failure: { kind: selection.reason === 'notFound' ? 'identityNotFound' : selection.reason } };
 }
