@@ -2,7 +2,7 @@
 // The `mimic` command: thin wiring from arguments to the server, the REST API and printers.
 import { Command } from 'commander';
 import { startMimic } from '../server/app.js';
-import { StoreInUseError } from '../store/sqlite.js';
+import { StoreInUseError } from '../store/index.js';
 import { resolveDataDir, DEFAULT_PORT } from '../server/config.js';
 import { adminEnvironment, shellExports } from './environment.js';
 import { CliError } from './client.js';

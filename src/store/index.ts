@@ -5,7 +5,7 @@ import { SqliteStore } from './sqlite.js';
 import type { Store } from './types.js';
 
 export * from './types.js';
-export { SqliteStore } from './sqlite.js';
+export { SqliteStore, StoreInUseError } from './sqlite.js';
 export { PostgresStore } from './postgres.js';
 
 export interface OpenStoreOptions {

@@ -4,7 +4,7 @@
 import type { ServerResponse } from 'node:http';
 import { BodyTooLargeError, type Request } from '../../server/http.js';
 import type { HostCredentials } from './credentials.js';
-import { ALL_SELECTOR_PARAMS, FLAVOURS, type FlavourSpec, type ServedFlavour } from './flavours.js';
+import { ALL_SELECTOR_PARAMS, FLAVOURS, SERVED_FLAVOURS, type FlavourSpec, type ServedFlavour } from './flavours.js';
 import type { HostRecord } from './hosts.js';
 import type { AcquireOptions, ManagedIdentityTokens, TokenOutcome } from './issuer.js';
 import { failureError, invalidRequest, MiError, sendMiError, sendToken } from './protocol.js';
@@ -18,9 +18,7 @@ const MAX_FORM_BYTES = 8 * 1024;
 const QUERY_MEMO = 1024;
 
 export class TokenEndpoints {
-  private readonly parsedQueries: Record<ServedFlavour, Map<string, TokenRequest>> = {
-    imds: new Map(), appService: new Map(), cloudShell: new Map(), machineLearning: new Map(), serviceFabric: new Map(),
-  };
+  private readonly parsedQueries = Object.fromEntries(SERVED_FLAVOURS.map((f) => [f, new Map<string, TokenRequest>()])) as Record<ServedFlavour, Map<string, TokenRequest>>;
 
   constructor(
     private readonly credentials: HostCredentials,
