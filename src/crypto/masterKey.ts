@@ -9,14 +9,7 @@ const KEY_FILE = 'master.key';
 // Fixed salt: a passphrase must derive the same key on every instance that shares a database.
 const PASSPHRASE_SALT = 'mimic-master-key-v1';
 
-/** How many opened values openText keeps (oldest forgotten first). */
-const OPENED_LIMIT = 1024;
-/** Only values up to this size are kept (a Key Vault secret is at most 25 KB). */
-const OPENED_MAX_CHARS = 48 * 1024;
-
 export class Sealer {
-  private readonly opened = new Map<string, { context: string; text: string }>();
-
   private constructor(private readonly key: Buffer) {}
 
   static fromKey(key: Buffer): Sealer {
@@ -80,21 +73,10 @@ export class Sealer {
     return Buffer.concat([decipher.update(Buffer.from(parts[3]!, 'base64url')), decipher.final()]);
   }
 
-  /**
-   * The clear text of a sealed value. Recently opened values are remembered (in memory only, a
-   * bounded number): a secret read over and over then costs no AES set-up each time, which was
-   * the largest share of a Key Vault getSecret. Every seal has its own random IV, so a sealed
-   * string names exactly one clear text; the context is compared as well.
-   */
   openText(sealed: string, context: string): string {
-    const hit = this.opened.get(sealed);
-    if (hit !== undefined && hit.context === context) return hit.text;
-    const text = this.open(sealed, context).toString('utf8');
-    if (sealed.length > OPENED_MAX_CHARS) return text;
-    if (this.opened.size >= OPENED_LIMIT) this.opened.delete(this.opened.keys().next().value!);
-    this.opened.set(sealed, { context, text });
-    return text;
+    return this.open(sealed, context).toString('utf8');
   }
+
 }
 
 /** Hash of a high-entropy random secret (client secrets, endpoint secrets): not a password, so no slow KDF. */

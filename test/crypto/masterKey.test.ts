@@ -1,15 +1,13 @@
-// The master-key sealer: AES-256-GCM bound to a context, and its memory of opened values.
+// The master-key sealer: AES-256-GCM bound to a context.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { Sealer } from '../../src/crypto/masterKey.js';
 
-test('a sealed value opens only with its context, also after it was opened once', () => {
+test('a sealed value opens only with its context', () => {
   const sealer = Sealer.fromKey(randomBytes(32));
   const sealed = sealer.seal('hunter2', 'kvsecret/a');
   assert.ok(!sealed.includes('hunter2'));
-  assert.equal(sealer.openText(sealed, 'kvsecret/a'), 'hunter2');
-  // The remembered clear text is tied to the context it was opened with.
   assert.equal(sealer.openText(sealed, 'kvsecret/a'), 'hunter2');
   assert.throws(() => sealer.openText(sealed, 'kvsecret/b'));
   // Sealing the same text twice gives different ciphertexts (fresh IV), each opening on its own.
@@ -27,10 +25,4 @@ test('a tampered or foreign sealed value does not open', () => {
   assert.throws(() => sealer.openText([...parts.slice(0, 3), body.toString('base64url')].join('.'), 'ctx'));
   assert.throws(() => Sealer.fromKey(randomBytes(32)).openText(sealed, 'ctx'));
   assert.throws(() => sealer.openText('not-sealed', 'ctx'), /not a sealed value/);
-});
-
-test('many distinct values stay correct past the memory bound', () => {
-  const sealer = Sealer.fromKey(randomBytes(32));
-  const sealed = Array.from({ length: 1500 }, (_, i) => sealer.seal(`v${i}`, `c${i}`));
-  for (let round = 0; round < 2; round++) sealed.forEach((s, i) => assert.equal(sealer.openText(s, `c${i}`), `v${i}`));
 });

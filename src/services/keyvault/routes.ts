@@ -23,6 +23,17 @@ const COLLECTIONS: Record<string, { prefix: 'secret' | 'key' | 'certificate' }> 
   certificates: { prefix: 'certificate' },
 };
 
+/** What a key can do, on its latest version (`/keys/{name}/{op}`) or a given one (`/keys/{name}/{version}/{op}`). */
+const KEY_OPERATIONS: Record<string, MethodMap> = {
+  encrypt: { POST: 'key.encrypt' },
+  decrypt: { POST: 'key.decrypt' },
+  sign: { POST: 'key.sign' },
+  verify: { POST: 'key.verify' },
+  wrapkey: { POST: 'key.wrapKey' },
+  unwrapkey: { POST: 'key.unwrapKey' },
+  release: { POST: 'key.release' },
+};
+
 /** Sub-resources of one item (`/{coll}/{name}/{word}`), per collection. */
 const ITEM_ACTIONS: Record<string, Record<string, MethodMap>> = {
   secrets: { versions: { GET: 'secret.versions' }, backup: { POST: 'secret.backup' } },
@@ -32,13 +43,7 @@ const ITEM_ACTIONS: Record<string, Record<string, MethodMap>> = {
     create: { POST: 'key.create' },
     rotate: { POST: 'key.rotate' },
     rotationpolicy: { GET: 'key.getRotationPolicy', PUT: 'key.setRotationPolicy' },
-    release: { POST: 'key.release' },
-    encrypt: { POST: 'key.encrypt' },
-    decrypt: { POST: 'key.decrypt' },
-    sign: { POST: 'key.sign' },
-    verify: { POST: 'key.verify' },
-    wrapkey: { POST: 'key.wrapKey' },
-    unwrapkey: { POST: 'key.unwrapKey' },
+    ...KEY_OPERATIONS,
   },
   certificates: {
     versions: { GET: 'certificate.versions' },
@@ -52,15 +57,7 @@ const ITEM_ACTIONS: Record<string, Record<string, MethodMap>> = {
 
 /** Operations on a specific version (`/{coll}/{name}/{version}/{word}`). */
 const VERSION_ACTIONS: Record<string, Record<string, MethodMap>> = {
-  keys: {
-    encrypt: { POST: 'key.encrypt' },
-    decrypt: { POST: 'key.decrypt' },
-    sign: { POST: 'key.sign' },
-    verify: { POST: 'key.verify' },
-    wrapkey: { POST: 'key.wrapKey' },
-    unwrapkey: { POST: 'key.unwrapKey' },
-    release: { POST: 'key.release' },
-  },
+  keys: KEY_OPERATIONS,
   certificates: {},
   secrets: {},
 };
