@@ -57,5 +57,6 @@ export function locationViews(subscriptionId: string): Record<string, unknown>[]
       physicalLocation: r.physicalLocation,
       pairedRegion: [{ name: r.pairedRegion, id: `/subscriptions/${subscriptionId}/locations/${r.pairedRegion}` }],
     },
+    availabilityZoneMappings: ['1', '2', '3'].map((zone) => ({ logicalZone: zone, physicalZone: `${r.name}-az${zone}` })),
   }));
 }

@@ -30,7 +30,7 @@ function epoch(v: unknown, field: string): number | undefined {
 }
 
 /** The Key resource's properties from the data plane's object and version records. */
-function keyProperties(vault: StoredResource, obj: ObjectRecord, rec: VersionRecord, versioned: boolean): Record<string, unknown> {
+function keyProperties(vault: StoredResource, obj: ObjectRecord, rec: VersionRecord): Record<string, unknown> {
   const vp = (vault.properties ?? {}) as Partial<VaultProperties>;
   const k = rec.key!;
   const base = `https://${vaultHost(vault.name)}/keys/${obj.name}`;
@@ -47,7 +47,7 @@ function keyProperties(vault: StoredResource, obj: ObjectRecord, rec: VersionRec
   const props: Record<string, unknown> = { attributes, kty: k.kty, keyOps: k.keyOps };
   if (k.n) props.keySize = Buffer.from(k.n, 'base64url').length * 8;
   if (k.crv) props.curveName = k.crv;
-  props.keyUri = versioned ? `${base}/${rec.version}` : base;
+  props.keyUri = base;
   props.keyUriWithVersion = `${base}/${rec.version}`;
   return props;
 }
@@ -60,7 +60,7 @@ function keyResource(vault: StoredResource, obj: ObjectRecord, rec: VersionRecor
     type: version ? 'Microsoft.KeyVault/vaults/keys/versions' : 'Microsoft.KeyVault/vaults/keys',
     location: vault.location,
     tags: rec.tags ?? {},
-    properties: keyProperties(vault, obj, rec, version !== undefined),
+    properties: keyProperties(vault, obj, rec),
   };
 }
 
@@ -107,7 +107,7 @@ export function vaultKeyHooks(data: VaultData, sealer: Sealer): ResourceTypeHook
         throw bad(`Key ${doc.name} belongs to a certificate.`);
       }
       doc.location = vaultDoc.location;
-      doc.properties = keyProperties(vaultDoc, obj, rec, false);
+      doc.properties = keyProperties(vaultDoc, obj, rec);
       return ops;
     },
   };

@@ -80,6 +80,14 @@ function accountProperties(doc: StoredResource, previous: StoredResource | undef
   const acls = merged.networkAcls;
   if (acls === null || typeof acls !== 'object' || Array.isArray(acls)) throw new ArmError(400, 'InvalidRequestContent', "'properties.networkAcls' must be an object.", 'properties.networkAcls');
   merged.networkAcls = { bypass: 'AzureServices', virtualNetworkRules: [], ipRules: [], defaultAction: 'Allow', ...(acls as Props) };
+  // Azure records when each encryption service was switched on.
+  const enc = merged.encryption as { services?: Record<string, Props> } | undefined;
+  const prevServices = (prev.encryption as { services?: Record<string, Props> } | undefined)?.services ?? {};
+  if (enc && typeof enc === 'object' && enc.services && typeof enc.services === 'object') {
+    for (const [name, svc] of Object.entries(enc.services)) {
+      if (svc && typeof svc === 'object' && svc.enabled !== false) svc.lastEnabledTime = prevServices[name]?.lastEnabledTime ?? now;
+    }
+  }
   merged.provisioningState = 'Succeeded';
   merged.creationTime = prev.creationTime ?? now;
   merged.primaryLocation = doc.location;
