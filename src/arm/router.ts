@@ -290,7 +290,7 @@ function providerView(sub: string, namespace: string): Record<string, unknown> {
     namespace,
     registrationState: 'Registered',
     registrationPolicy: 'RegistrationRequired',
-    resourceTypes: typesOf(namespace).map((resourceType) => ({ resourceType, locations: PROVIDER_LOCATIONS, apiVersions: apiVersionsOf(namespace, resourceType) })),
+    resourceTypes: typesOf(namespace).map((resourceType) => ({ resourceType, locations: PROVIDER_LOCATIONS, apiVersions: apiVersionsOf(namespace, resourceType), capabilities: 'SupportsTags, SupportsLocation' })),
   };
 }
 

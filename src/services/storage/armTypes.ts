@@ -211,6 +211,8 @@ export function serviceHooks(): ResourceTypeHooks[] {
     },
     beforeWrite(doc, ctx) {
       doc.properties = { ...((ctx.previous?.properties ?? {}) as Props), ...((ctx.body.properties ?? {}) as Props) };
+      // The sku is the account's, not the caller's to set.
+      if (ctx.previous?.sku !== undefined) doc.sku = ctx.previous.sku;
       return [];
     },
   }));
