@@ -19,6 +19,7 @@ const OMISSIONS: { file: string; path: string; reason: string }[] = [
   { file: 'resources/GetProvider.json', path: 'resourceTypes[].locationMappings', reason: 'edge zones (extended locations) are not modelled' },
   { file: 'storage/StorageAccountCreate.json', path: 'extendedLocation', reason: 'edge zones (extended locations) are not modelled; the account is placed in its region' },
   { file: 'keyvault/getVault.json', path: 'properties.hsmPoolResourceId', reason: 'HSM pools are retired in Azure and not modelled' },
+  { file: 'keyvault/listVaultByResourceGroup.json', path: 'value[].properties.hsmPoolResourceId', reason: 'HSM pools are retired in Azure and not modelled' },
 ];
 
 const SKIP_NEXTLINK_OMISSION = new Set(['resources/GetSubscriptions.json', 'resources/GetTenants.json']);
@@ -118,6 +119,14 @@ describe('Azure REST spec examples replayed against Mimic', () => {
       const id = `${rg}/providers/Microsoft.Web/sites/site-spec-${suffix}`;
       await replay('resources/CreateOrUpdateResources.json', 'PUT', id, { status: 201, body: { location: 'eastus', properties: {} }, apiVersion: '2023-12-01' });
       await replay('resources/GetResources.json', 'GET', id, { status: 200, apiVersion: '2023-12-01' });
+      await replay('resources/UpdateResources.json', 'PATCH', id, { status: 200, body: { tags: { a: 'b' } }, apiVersion: '2023-12-01' });
+      await replay('resources/DeleteResources.json', 'DELETE', id, { status: 200, apiVersion: '2023-12-01' });
+      assert.equal((await a.call('DELETE', id, undefined, '2023-12-01')).status, 204, 'deleting what is gone answers 204');
+    });
+
+    test('resource group existence: 204 or 404', async () => {
+      await replay('resources/CheckExistenceResourceGroups.json', 'HEAD', rg, { status: 204 });
+      await replay('resources/CheckExistenceResourceGroups.json', 'HEAD', `${sub}/resourceGroups/rg-nowhere`, { status: 404 });
     });
 
     test('tags/default on a resource and on the subscription: put, get, patch, delete', async () => {
@@ -182,6 +191,7 @@ describe('Azure REST spec examples replayed against Mimic', () => {
       await replay('msi/IdentityGet.json', 'GET', uaiPath(), { status: 200 });
       await replay('msi/IdentityUpdate.json', 'PATCH', uaiPath(), { status: 200, bodyParam: 'parameters' });
       await replay('msi/IdentityListByResourceGroup.json', 'GET', `${rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities`, { status: 200 });
+      await replay('msi/IdentityListBySubscription.json', 'GET', `${sub}/providers/Microsoft.ManagedIdentity/userAssignedIdentities`, { status: 200 });
     });
 
     test('federated identity credentials: create, get, list, delete', async () => {
@@ -224,7 +234,8 @@ describe('Azure REST spec examples replayed against Mimic', () => {
       const ex = load('authorization/PutRoleDefinition.json');
       const sent = (ex.parameters.body as { roleDefinition: Record<string, unknown> }).roleDefinition;
       const id = randomUUID();
-      await replay('authorization/PutRoleDefinition.json', 'PUT', `${sub}/providers/Microsoft.Authorization/roleDefinitions/${id}`, {
+      const defPath = `${sub}/providers/Microsoft.Authorization/roleDefinitions/${id}`;
+      await replay('authorization/PutRoleDefinition.json', 'PUT', defPath, {
         status: 201,
         body: {
           properties: {
@@ -236,6 +247,7 @@ describe('Azure REST spec examples replayed against Mimic', () => {
           },
         },
       });
+      await replay('authorization/DeleteRoleDefinition.json', 'DELETE', defPath, { status: 200 });
     });
 
     test('permissions of the caller at a resource group', async () => {
@@ -280,6 +292,13 @@ describe('Azure REST spec examples replayed against Mimic', () => {
       assert.deepEqual(versions.body.value.map((v: { name: string }) => v.name), [version]);
       await replay('keyvault/getKeyVersion.json', 'GET', `${vault()}/keys/sample-key-name/versions/${version}`, { status: 200 });
     });
+
+    test('vaults: list by group, name availability, delete, deleted vaults', async () => {
+      await replay('keyvault/listVaultByResourceGroup.json', 'GET', `${rg}/providers/Microsoft.KeyVault/vaults`, { status: 200 });
+      await replay('keyvault/checkVaultNameAvailability.json', 'POST', `${sub}/providers/Microsoft.KeyVault/checkNameAvailability`, { status: 200, body: { name: `kvfree${suffix}`, type: 'Microsoft.KeyVault/vaults' } });
+      await replay('keyvault/deleteVault.json', 'DELETE', vault(), { status: 200 });
+      await replay('keyvault/listDeletedVaults.json', 'GET', `${sub}/providers/Microsoft.KeyVault/deletedVaults`, { status: 200 });
+    });
   });
 
   describe('Microsoft.Storage', () => {
@@ -313,7 +332,8 @@ describe('Azure REST spec examples replayed against Mimic', () => {
       const c = await replay('storage/BlobContainersPut.json', 'PUT', `${acct()}/blobServices/default/containers/container6185`, { status: 201, bodyParam: 'blobContainer' });
       assert.match(c.body.etag, /^"0x[0-9A-F]+"$/);
       await replay('storage/BlobContainersDelete.json', 'DELETE', `${acct()}/blobServices/default/containers/container6185`, { status: 200 });
-      await replay('storage/QueueOperationPut.json', 'PUT', `${acct()}/queueServices/default/queues/queue6185`, { status: 200, bodyParam: 'queue' });
+      await replay('storage/QueueOperationPut.json', 'PUT', `${acct()}/queueServices/default/queues/queue6185`, { status: 200, body: { properties: { metadata: { sample1: 'meta1' } } } });
+      await replay('storage/QueueOperationGet.json', 'GET', `${acct()}/queueServices/default/queues/queue6185`, { status: 200 });
       await replay('storage/QueueOperationDelete.json', 'DELETE', `${acct()}/queueServices/default/queues/queue6185`, { status: 204 });
       // The example sends no body at all: the table's body is optional.
       await replay('storage/TableOperationPut.json', 'PUT', `${acct()}/tableServices/default/tables/table6185`, { status: 200 });
@@ -324,6 +344,12 @@ describe('Azure REST spec examples replayed against Mimic', () => {
       const r = await a.call('PATCH', acct(), { properties: { networkAcls: { defaultAction: 'Deny' } } }, '2023-05-01');
       assert.equal(r.status, 200, r.text);
       assert.deepEqual(r.body.properties.networkAcls, { bypass: 'AzureServices', virtualNetworkRules: [], ipRules: [], defaultAction: 'Deny' });
+    });
+
+    test('name availability and delete', async () => {
+      await replay('storage/StorageAccountCheckNameAvailability.json', 'POST', `${sub}/providers/Microsoft.Storage/checkNameAvailability`, { status: 200, body: { name: `free${suffix}`, type: 'Microsoft.Storage/storageAccounts' } });
+      await replay('storage/StorageAccountDelete.json', 'DELETE', acct(), { status: 200 });
+      await replay('storage/StorageAccountDelete.json', 'DELETE', acct(), { status: 204 });
     });
   });
 });
