@@ -104,12 +104,13 @@ export class ArmRouter {
     }
 
     if (lower[0] === 'tenants' && segs.length === 1) {
-      // nextLink is required by the spec; an empty one ends paging in every SDK.
+      // The spec requires nextLink here; on the last page ARM's RPC guidelines say null, never ""
+      // (an empty string sends some clients' pagers round in circles).
       const t = this.arm.tenant.tenantId;
-      return sendJson(res, 200, { value: [{ id: `/tenants/${t}`, tenantId: t, countryCode: 'US', displayName: 'Mimic', domains: ['mimic.local'], tenantCategory: 'Home', defaultDomain: 'mimic.local', tenantType: 'AAD' }], nextLink: '' });
+      return sendJson(res, 200, { value: [{ id: `/tenants/${t}`, tenantId: t, countryCode: 'US', displayName: 'Mimic', domains: ['mimic.local'], tenantCategory: 'Home', defaultDomain: 'mimic.local', tenantType: 'AAD' }], nextLink: null });
     }
     if (lower[0] !== 'subscriptions') throw noRoute(req);
-    if (segs.length === 1) return sendJson(res, 200, { value: [this.arm.subscriptionView()], nextLink: '' });
+    if (segs.length === 1) return sendJson(res, 200, { value: [this.arm.subscriptionView()], nextLink: null });
     const sub = segs[1]!;
     this.arm.requireSubscription(sub);
     if (segs.length === 2) return sendJson(res, 200, this.arm.subscriptionView());
