@@ -6,11 +6,13 @@ import { ArmError } from '../errors.js';
 import type { Caller } from '../model.js';
 import type { Authorizer } from '../service.js';
 import type { AuditLog } from './audit.js';
+import type { UsageSink } from '../../advisor/usage.js';
 
 export class RbacAuthorizer implements Authorizer {
   constructor(
     private readonly engine: AuthzEngine,
     private readonly audit: AuditLog,
+    private readonly usage: UsageSink,
   ) {}
 
   decide(caller: Caller, action: string, scope: string, attributes?: RequestAttributes): Decision {
@@ -24,6 +26,7 @@ export class RbacAuthorizer implements Authorizer {
 
   check(caller: Caller, action: string, scope: string, attributes?: RequestAttributes): void {
     const decision = this.decide(caller, action, scope, attributes);
+    this.usage.note(caller.objectId, action, false, scope, decision.allowed, decision.assignment?.id);
     if (decision.allowed) return;
     this.audit.record({
       category: 'AccessDenied',
