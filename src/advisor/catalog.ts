@@ -2,7 +2,7 @@
 // it grants, see `breadth`), and per action the roles that grant it without a condition,
 // cheapest first. Pure: built from role definitions handed in.
 import { CompiledPermissions } from '../authz/permissions.js';
-import type { RoleDefinition } from '../authz/index.js';
+import { actionMatches, type RoleDefinition } from '../authz/index.js';
 
 export interface CatalogRole {
   def: RoleDefinition;
@@ -52,7 +52,11 @@ export class RoleCatalog {
   private readonly byGuid = new Map<string, CatalogRole>();
   private readonly granting = new Map<string, CatalogRole[]>();
 
-  /** Built-in roles only are candidates; deprecated ones never are. */
+  /**
+   * Built-in roles only are candidates; never deprecated ones, nor the "... Service Role" ones
+   * Azure publishes for its own services to use. Preview roles weigh eight times their breadth,
+   * so a generally available role of similar reach wins.
+   */
   constructor(defs: readonly RoleDefinition[]) {
     this.roles = [];
     for (const def of defs) {
@@ -60,11 +64,11 @@ export class RoleCatalog {
         def,
         guid: guidOf(def.name || def.id),
         perms: new CompiledPermissions(def.permissions),
-        breadth: roleBreadth(def),
+        breadth: roleBreadth(def) * (/\(preview\)/i.test(def.roleName) ? 8 : 1),
         patterns: def.permissions.flatMap((p) => [...p.actions.map((text) => ({ text, isDataAction: false })), ...p.dataActions.map((text) => ({ text, isDataAction: true }))]),
       };
       this.byGuid.set(role.guid, role);
-      const candidate = def.roleType === 'BuiltInRole' && !/deprecated/i.test(def.roleName) && def.assignableScopes.includes('/');
+      const candidate = def.roleType === 'BuiltInRole' && !/deprecated|service role/i.test(def.roleName) && def.assignableScopes.includes('/');
       if (candidate) this.roles.push(role);
     }
     // Cheapest first, then by name, so every "first" below is the documented tie-break.
@@ -75,12 +79,16 @@ export class RoleCatalog {
     return this.byGuid.get(guidOf(idOrGuid));
   }
 
-  /** Candidate roles granting the action unconditionally, narrowest first. */
+  /**
+   * Candidate roles granting the action unconditionally, narrowest first. A role that reaches
+   * the action only through a pattern naming no provider (`*`, `*\/read`) is no candidate:
+   * granting everything is never the least privilege (such an action gets a custom role).
+   */
   grantingRoles(action: string, isDataAction: boolean): readonly CatalogRole[] {
     const key = actionKey(action, isDataAction);
     let list = this.granting.get(key);
     if (list === undefined) {
-      list = this.roles.filter((r) => r.perms.grants(action, isDataAction)?.length === 0);
+      list = this.roles.filter((r) => r.perms.grants(action, isDataAction)?.length === 0 && r.patterns.some((p) => p.isDataAction === isDataAction && !p.text.startsWith('*') && actionMatches(p.text, action)));
       this.granting.set(key, list);
     }
     return list;

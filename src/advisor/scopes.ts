@@ -17,12 +17,12 @@ export function parentScope(scope: string): string | undefined {
   // ['', 'subscriptions', s, 'resourcegroups', rg, 'providers', ns, type, name, ...]
   const lower = parts.map((p) => p.toLowerCase());
   const providers = lower.lastIndexOf('providers');
-  if (providers > 0 && parts.length > providers + 3) {
+  if (providers > 0 && parts.length > providers + 4) {
     let up = parts.slice(0, -2);
-    if (up.length > providers + 3 && /services$/i.test(up[up.length - 2]!) && up[up.length - 1]!.toLowerCase() === 'default') up = up.slice(0, -2);
+    if (up.length > providers + 4 && /services$/i.test(up[up.length - 2]!) && up[up.length - 1]!.toLowerCase() === 'default') up = up.slice(0, -2);
     return up.join('/');
   }
-  if (providers > 0 && parts.length === providers + 3) {
+  if (providers > 0 && parts.length === providers + 4) {
     // a top-level resource: its group (or the subscription for subscription-level resources)
     return parts.slice(0, providers).join('/') || undefined;
   }
