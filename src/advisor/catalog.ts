@@ -38,6 +38,33 @@ export function roleBreadth(def: RoleDefinition): number {
   return sum;
 }
 
+/**
+ * Roles published for another service that happen to include an action (a Cosmos DB analytics
+ * role writing blobs) weigh this many times their breadth, so the service's own role wins.
+ */
+const FOREIGN_ROLE_FACTOR = 16;
+/** Providers whose actions most roles carry for the portal's sake, not as their purpose. */
+const SUPPORTING_PROVIDERS = new Set(['authorization', 'resources', 'support', 'insights', 'resourcehealth', 'features']);
+
+/**
+ * Whether the role is named after one of the providers it grants on (Key Vault Secrets User on
+ * Microsoft.KeyVault, Storage Blob Data Reader on Microsoft.Storage; roles granting on no
+ * provider in particular count as named).
+ */
+export function namedForItsService(def: RoleDefinition): boolean {
+  const providers = new Set<string>();
+  for (const p of def.permissions) {
+    for (const a of [...p.actions, ...p.dataActions]) {
+      const ns = a.split('/')[0]!.toLowerCase().replace(/^microsoft\./, '');
+      if (ns !== '*' && !SUPPORTING_PROVIDERS.has(ns)) providers.add(ns);
+    }
+  }
+  if (providers.size === 0) return true;
+  const name = def.roleName.toLowerCase().replace(/[^a-z0-9]/g, '').replace(/^azure/, '');
+  for (const ns of providers) if (name.startsWith(ns)) return true;
+  return false;
+}
+
 function guidOf(id: string): string {
   return id.slice(id.lastIndexOf('/') + 1).toLowerCase();
 }
@@ -64,7 +91,7 @@ export class RoleCatalog {
         def,
         guid: guidOf(def.name || def.id),
         perms: new CompiledPermissions(def.permissions),
-        breadth: roleBreadth(def) * (/\(preview\)/i.test(def.roleName) ? 8 : 1),
+        breadth: roleBreadth(def) * (/\(preview\)/i.test(def.roleName) ? 8 : 1) * (namedForItsService(def) ? 1 : FOREIGN_ROLE_FACTOR),
         patterns: def.permissions.flatMap((p) => [...p.actions.map((text) => ({ text, isDataAction: false })), ...p.dataActions.map((text) => ({ text, isDataAction: true }))]),
       };
       this.byGuid.set(role.guid, role);

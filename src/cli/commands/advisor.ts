@@ -102,7 +102,8 @@ export function registerAdvisorCommands(program: Command): void {
     .description('clear the usage record (every instance\'s)')
     .addOption(dataDirOption())
     .action(async (o: { dataDir?: string }) => {
-      const c = await client(o);
+      // `advisor reset --data-dir X`: the parent command, which takes --data-dir too, may have read it.
+      const c = await client({ dataDir: o.dataDir ?? (advisor.opts() as { dataDir?: string }).dataDir });
       const r = await c.arm<{ removed: number }>('DELETE', `${subPath(c)}/providers/Mimic.Advisor/usage`, ADVISOR_API);
       process.stdout.write(`Cleared the usage record (${r?.removed ?? 0} rows)\n`);
     });
