@@ -97,13 +97,19 @@ function merge(stored: UsageEntry | undefined, p: Pending): UsageEntry {
   };
 }
 
+function* pendingEntries(batch: Map<string, Map<string, Map<string, Pending>>>): Generator<Pending> {
+  for (const byAction of batch.values()) for (const byScope of byAction.values()) yield* byScope.values();
+}
+
 export class UsageRecorder implements UsageSink {
   /** Off: `note` returns at once (the bench compares both in one run). */
   enabled: boolean;
   private readonly maxEntries: number;
   private readonly maxPending: number;
   private readonly flushMs: number;
-  private pending = new Map<string, Pending>();
+  /** principal -> action -> scope -> what changed since the last flush. */
+  private pending = new Map<string, Map<string, Map<string, Pending>>>();
+  private pendingCount = 0;
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
   private stored = 0;
@@ -138,26 +144,32 @@ export class UsageRecorder implements UsageSink {
 
   note(principalId: string, action: string, isDataAction: boolean, scope: string, allowed: boolean, grant?: string): void {
     if (!this.enabled) return;
-    const key = principalId + '|' + action + '|' + scope;
+    // Nested maps rather than one concatenated key: no string is built, and the action (a
+    // constant) and the principal hash once; only the scope string is hashed per call.
+    let byAction = this.pending.get(principalId);
+    if (byAction === undefined) this.pending.set(principalId, (byAction = new Map()));
+    let byScope = byAction.get(action);
+    if (byScope === undefined) byAction.set(action, (byScope = new Map()));
     const now = Date.now();
-    let p = this.pending.get(key);
+    let p = byScope.get(scope);
     if (p === undefined) {
-      if (this.pending.size >= this.maxPending) {
+      if (this.pendingCount >= this.maxPending) {
         // A flush is under way or overdue; past twice the bound, drop rather than grow.
-        if (this.pending.size >= 2 * this.maxPending || this.closed) {
+        if (this.pendingCount >= 2 * this.maxPending || this.closed) {
           this.dropped++;
           return;
         }
         void this.flush();
       }
       p = { principalId, action, isDataAction, scope, allowed: 0, denied: 0, first: now, last: now, grants: undefined };
-      this.pending.set(key, p);
+      byScope.set(scope, p);
+      this.pendingCount++;
       this.timer ??= setTimeout(() => void this.flush(), this.flushMs).unref();
     }
     p.last = now;
     if (allowed) {
       p.allowed++;
-      if (grant !== undefined) addGrant((p.grants ??= []), grant);
+      if (grant !== undefined && (p.grants === undefined || p.grants[p.grants.length - 1] !== grant)) addGrant((p.grants ??= []), grant);
     } else p.denied++;
   }
 
@@ -168,18 +180,19 @@ export class UsageRecorder implements UsageSink {
       this.timer = undefined;
     }
     const batch = this.pending;
-    if (batch.size === 0) return this.flushing;
+    if (this.pendingCount === 0) return this.flushing;
     this.pending = new Map();
+    this.pendingCount = 0;
     this.flushing = this.flushing.then(() => this.write(batch)).catch((err: unknown) => {
       console.warn(`mimic: usage record write failed: ${(err as Error).message}`);
     });
     return this.flushing;
   }
 
-  private async write(batch: Map<string, Pending>): Promise<void> {
+  private async write(batch: Map<string, Map<string, Map<string, Pending>>>): Promise<void> {
     // Triples that differ only in letter case land in one row.
     const byKey = new Map<string, Pending[]>();
-    for (const p of batch.values()) {
+    for (const p of pendingEntries(batch)) {
       const k = usageKey(p.principalId, p.action, p.scope);
       const list = byKey.get(k);
       if (list) list.push(p);
@@ -235,6 +248,7 @@ export class UsageRecorder implements UsageSink {
   /** Clears the record (every instance's rows) and what this instance has pending. */
   async reset(): Promise<number> {
     this.pending = new Map();
+    this.pendingCount = 0;
     await this.flushing;
     let removed = 0;
     for (;;) {
