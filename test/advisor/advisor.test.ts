@@ -184,8 +184,11 @@ describe('the access advisor', () => {
     const orphan = await assignRole(a, `${a.sub}/resourceGroups/${RG}`, READER, gone.body.properties.principalId);
     assert.equal((await a.call('DELETE', gone.body.id, undefined, '2023-01-31')).status, 200);
 
+    const policies = await createVault(a, RG, 'kv-advisor-old', { enableRbacAuthorization: false, accessPolicies: [] });
+
     const r = await report(['--all']);
     assert.ok(r.findings.some((f) => f.rule === 'orphaned' && f.target === orphan), JSON.stringify(r.findings));
+    assert.deepEqual(r.findings.filter((f) => f.rule === 'vault-access-policies').map((f) => f.target.toLowerCase()), [policies.id.toLowerCase()]);
     const naming = r.findings.filter((f) => f.rule === 'naming').map((f) => f.target.toLowerCase());
     assert.ok(naming.includes(bad.body.id.toLowerCase()), JSON.stringify(naming));
     assert.ok(!naming.includes(good.body.id.toLowerCase()));

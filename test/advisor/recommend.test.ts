@@ -165,3 +165,34 @@ test('property: every used action is allowed by the recommended assignments', ()
     { numRuns: 150 },
   );
 });
+
+test('findings: shared system-assigned identities, vaults on access policies, a secrets role at the vault for one secret', () => {
+  const other = '99999999-2222-3333-4444-555555555555';
+  const facts = (id: string, site: string) => ({ objectId: id, displayName: site, servicePrincipalType: 'ManagedIdentity', isSystemAssigned: true, managedIdentityResourceId: `${RG}/providers/Microsoft.Web/sites/${site}` });
+  const atVault = assignment(ROLE.secretsUser, VAULT, PRINCIPAL, 3);
+  const uses = (p: string) => [use(GET_SECRET, `${VAULT}/secrets/db`, true, { principalId: p, grants: p === PRINCIPAL ? [atVault.id] : [] }), use(BLOB_READ, CONTAINER, true, { principalId: p })];
+  const recs = [PRINCIPAL, other].map((p) => recommender.recommend({ principalId: p, usage: uses(p), assignments: p === PRINCIPAL ? [atVault] : [] }));
+  const f = findings({
+    catalog,
+    principals: new Map([
+      [PRINCIPAL, facts(PRINCIPAL, 'web-a')],
+      [other, facts(other, 'web-b')],
+    ]),
+    assignments: [atVault],
+    vaults: [
+      { id: VAULT, name: 'kv-app', rbac: true },
+      { id: `${RG}/providers/Microsoft.KeyVault/vaults/kv-old`, name: 'kv-old', rbac: false },
+    ],
+    recommendations: recs,
+    usage: [...uses(PRINCIPAL), ...uses(other)],
+    identities: [],
+    namingPattern: new RegExp(DEFAULT_NAMING_PATTERN),
+  });
+  const shared = f.filter((x) => x.rule === 'shared-system-assigned');
+  assert.equal(shared.length, 1, JSON.stringify(f));
+  assert.ok(shared[0]!.message.includes('web-a') && shared[0]!.message.includes('web-b'));
+  assert.deepEqual(f.filter((x) => x.rule === 'vault-access-policies').map((x) => x.target), [`${RG}/providers/Microsoft.KeyVault/vaults/kv-old`]);
+  const single = f.filter((x) => x.rule === 'secret-read-at-vault');
+  assert.deepEqual(single.map((x) => [x.target, x.severity]), [[atVault.id, 'medium']]);
+  assert.ok(single[0]!.message.includes('/secrets/db'));
+});
