@@ -8,7 +8,8 @@
 //     also timed in-process (1,000,000 decisions over 1,000 keys, flushes included).
 //  2. The recommender: 1,000 principals with 100,000 recorded (principal, action, scope)
 //     triples of real actions at realistic scopes, all recommended in one pass, in this
-//     process (target < 2 s, role catalog build included).
+//     process (target < 2 s, role catalog build included); reading those rows back from the
+//     embedded store, as a report does first, is timed separately.
 // Run: npm run build && node dist/bench/advisor.bench.js   (BENCH_MS per round, BENCH_ROUNDS, BENCH_CONCURRENCY)
 import { request } from 'node:https';
 import { runLoad, ratio, LOAD_GENERATOR, type LoadOptions } from './lib/load.js';
@@ -166,10 +167,36 @@ function syntheticUsage(principals: number, perPrincipal: number): UsageEntry[] 
   return out;
 }
 
-function recommendationTime(): Record<string, unknown> {
+/** Reading the 100,000 rows back from the embedded store, as a report does before recommending. */
+async function readTime(usage: UsageEntry[]): Promise<Record<string, unknown>> {
+  const dir = await mkdtemp(join(tmpdir(), 'mimic-advisor-bench-'));
+  const store = await openStore({ dataDir: dir });
+  const recorder = await UsageRecorder.open(store, { flushMs: 60_000 });
+  for (const u of usage) for (let i = 0; i < u.allowed; i++) recorder.note(u.principalId, u.action, u.isDataAction, u.scope, true);
+  const f0 = performance.now();
+  await recorder.flush();
+  const flushMs = Math.round(performance.now() - f0);
+  const runs: number[] = [];
+  let rows = 0;
+  for (let round = 0; round < 3; round++) {
+    const t0 = performance.now();
+    rows = (await recorder.read()).length;
+    runs.push(Math.round(performance.now() - t0));
+  }
+  await recorder.close();
+  await store.close();
+  await rm(dir, { recursive: true, force: true });
+  return { rows, firstFlushMs: flushMs, readMsPerRun: runs, medianReadMs: median(runs) };
+}
+
+async function recommendationTime(): Promise<Record<string, unknown>> {
   const usage = syntheticUsage(1_000, 100);
   const byPrincipal = new Map<string, UsageEntry[]>();
-  for (const u of usage) byPrincipal.set(u.principalId, [...(byPrincipal.get(u.principalId) ?? []), u]);
+  for (const u of usage) {
+    const list = byPrincipal.get(u.principalId);
+    if (list) list.push(u);
+    else byPrincipal.set(u.principalId, [u]);
+  }
   const defs = loadBuiltinRoles();
   const runs: number[] = [];
   let roles = 0;
@@ -180,7 +207,7 @@ function recommendationTime(): Record<string, unknown> {
     for (const [principalId, list] of byPrincipal) roles += recommender.recommend({ principalId, usage: list, assignments: [] }).roleSet.length;
     runs.push(Math.round(performance.now() - t0));
   }
-  return { principals: byPrincipal.size, triples: usage.length, recommendedAssignments: roles, msPerRun: runs, medianMs: median(runs), targetMs: 2000 };
+  return { principals: byPrincipal.size, triples: usage.length, recommendedAssignments: roles, msPerRun: runs, medianMs: median(runs), targetMs: 2000, storeRead: await readTime(usage) };
 }
 
 /** Nanoseconds per `note` on a warm aggregate (the hot-path cost), flushes to SQLite included. */
@@ -212,7 +239,7 @@ const results = {
   durationMsPerRound: DURATION,
   rounds: ROUNDS,
   concurrency: CONCURRENCY,
-  recommendation: recommendationTime(),
+  recommendation: await recommendationTime(),
   noteCost: await noteCost(),
   recordingCost: await recordingCost(),
 };

@@ -71,11 +71,7 @@ export class Advisor {
       for (const a of assignments) if (principals.has(a.principalId.toLowerCase())) all.add(a.principalId.toLowerCase());
       targets = [...all].sort();
     }
-    const usageOf = new Map<string, UsageEntry[]>();
-    for (const u of usage) {
-      const k = u.principalId.toLowerCase();
-      usageOf.set(k, [...(usageOf.get(k) ?? []), u]);
-    }
+    const usageOf = groupBy(usage, (u) => u.principalId.toLowerCase());
     const recommender = new Recommender(catalog, {
       scopeThreshold: q.scopeThreshold ?? positiveInt(this.ctx.env.MIMIC_ADVISOR_SCOPE_THRESHOLD) ?? DEFAULT_SCOPE_THRESHOLD,
       subscriptionScope,
@@ -83,12 +79,13 @@ export class Advisor {
     });
     const targetSet = new Set(targets);
     const mine = assignments.filter((a) => targetSet.has(a.principalId.toLowerCase()));
+    const assignmentsOf = groupBy(mine, (a) => a.principalId.toLowerCase());
     const value = targets.map((id) =>
       recommender.recommend({
         principalId: id,
         ...(principals.get(id)?.displayName ? { displayName: principals.get(id)!.displayName } : {}),
         usage: usageOf.get(id) ?? [],
-        assignments: mine.filter((a) => a.principalId.toLowerCase() === id),
+        assignments: assignmentsOf.get(id) ?? [],
       }),
     );
     const everything = !q.principalId && !q.resourceId;
@@ -142,6 +139,17 @@ export class Advisor {
     }
     return out;
   }
+}
+
+function groupBy<T>(list: readonly T[], key: (x: T) => string): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const x of list) {
+    const k = key(x);
+    const group = out.get(k);
+    if (group) group.push(x);
+    else out.set(k, [x]);
+  }
+  return out;
 }
 
 function positiveInt(v: string | null | undefined): number | undefined {

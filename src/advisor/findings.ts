@@ -90,10 +90,11 @@ export function findings(input: FindingsInput): Finding[] {
       out.push(finding('privileged-broad', 'high', `Managed identity ${label} holds ${roleName(catalog, a)} at '${a.scope}': assign only the roles it needs, as narrowly as possible.`, a.id, a.principalId));
     }
   }
+  const assignmentById = new Map(input.assignments.map((a) => [a.id.toLowerCase(), a]));
   for (const r of input.recommendations) {
     const who = r.displayName ? `'${r.displayName}' (${r.principalId})` : r.principalId;
     for (const u of r.unused) {
-      const a = input.assignments.find((x) => x.id.toLowerCase() === u.assignmentId.toLowerCase());
+      const a = assignmentById.get(u.assignmentId.toLowerCase());
       const privileged = a !== undefined && PRIVILEGED_ROLES.has(guidOf(a.roleDefinitionId)) && isBroadScope(a.scope);
       if (u.unused) {
         out.push(finding('unused-grant', privileged ? 'high' : 'medium', `${who} never used its ${u.roleName} assignment at '${u.scope}' in the recorded window: remove it.`, u.assignmentId, r.principalId));
@@ -112,12 +113,20 @@ export function findings(input: FindingsInput): Finding[] {
     }
   }
   // Secrets-read roles at a vault or above while one secret is read through them.
+  const secretsReadVia = new Map<string, Set<string>>();
+  for (const u of input.usage) {
+    if (u.allowed === 0 || u.action.toLowerCase() !== SECRET_READ) continue;
+    for (const g of u.grants) {
+      const set = secretsReadVia.get(g.toLowerCase()) ?? new Set<string>();
+      set.add(u.scope.toLowerCase());
+      secretsReadVia.set(g.toLowerCase(), set);
+    }
+  }
   for (const a of input.assignments) {
+    const secrets = secretsReadVia.get(a.id.toLowerCase());
+    if (secrets?.size !== 1 || /\/secrets\/[^/]+$/i.test(a.scope)) continue;
     const role = catalog.role(a.roleDefinitionId);
-    if (!role || role.perms.grants(SECRET_READ, true)?.length !== 0 || /\/secrets\/[^/]+$/i.test(a.scope)) continue;
-    const id = a.id.toLowerCase();
-    const secrets = new Set(input.usage.filter((u) => u.allowed > 0 && u.action.toLowerCase() === SECRET_READ && u.grants.some((g) => g.toLowerCase() === id)).map((u) => u.scope.toLowerCase()));
-    if (secrets.size === 1) {
+    if (role) {
       out.push(finding('secret-read-at-vault', 'medium', `${role.def.roleName} at '${a.scope}' was used to read one secret only ('${[...secrets][0]}'): assign it at that secret.`, a.id, a.principalId));
     }
   }

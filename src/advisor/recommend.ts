@@ -20,7 +20,7 @@ import { createHash } from 'node:crypto';
 import type { AccessRequest, Decision, RoleAssignment } from '../authz/index.js';
 import { actionMatches } from '../authz/index.js';
 import { actionKey, type CatalogRole, type RoleCatalog } from './catalog.js';
-import { canonicalScope, collapseScopes, isWithin } from './scopes.js';
+import { canonicalScope, collapseScopes, within } from './scopes.js';
 import type { UsageEntry } from './usage.js';
 
 export const DEFAULT_SCOPE_THRESHOLD = 3;
@@ -145,10 +145,15 @@ export class Recommender {
     const allowed = input.usage.filter((u) => u.allowed > 0);
     // 1-4: a cover per scope, then each role's scopes together.
     const byScope = new Map<string, { scope: string; uses: Map<string, Use> }>();
+    /** The canonical form of each scope as first seen (computed once). */
+    const canonOf = new Map<string, string>();
     for (const u of allowed) {
       const k = canonicalScope(u.scope);
       let g = byScope.get(k);
-      if (!g) byScope.set(k, (g = { scope: u.scope, uses: new Map() }));
+      if (!g) {
+        byScope.set(k, (g = { scope: u.scope, uses: new Map() }));
+        canonOf.set(u.scope, k);
+      }
       g.uses.set(actionKey(u.action, u.isDataAction), { action: u.action, isDataAction: u.isDataAction });
     }
     const roleScopes = new Map<string, { role: CatalogRole; scopes: Map<string, Set<string>> }>();
@@ -173,9 +178,9 @@ export class Recommender {
       }
     }
     const roleSet: RecommendedAssignment[] = [];
-    for (const { role, scopes } of [...roleScopes.values()].sort((a, b) => a.role.def.roleName.localeCompare(b.role.def.roleName))) {
+    for (const { role, scopes } of [...roleScopes.values()].sort((a, b) => byText(a.role.def.roleName, b.role.def.roleName))) {
       for (const scope of collapseScopes(scopes.keys(), this.threshold)) {
-        roleSet.push({ roleName: role.def.roleName, roleDefinitionId: `/providers/Microsoft.Authorization/roleDefinitions/${role.guid}`, scope, covers: coveredUnder(scopes, scope) });
+        roleSet.push({ roleName: role.def.roleName, roleDefinitionId: `/providers/Microsoft.Authorization/roleDefinitions/${role.guid}`, scope, covers: coveredUnder(scopes, scope, canonOf) });
       }
     }
     let customRole: CustomRoleProposal | undefined;
@@ -203,7 +208,7 @@ export class Recommender {
         },
       };
       for (const scope of collapseScopes(customScopes.keys(), this.threshold)) {
-        roleSet.push({ roleName: name, roleDefinitionId: `${this.opts.subscriptionScope}/providers/Microsoft.Authorization/roleDefinitions/${guid}`, scope, covers: coveredUnder(customScopes, scope), custom: true });
+        roleSet.push({ roleName: name, roleDefinitionId: `${this.opts.subscriptionScope}/providers/Microsoft.Authorization/roleDefinitions/${guid}`, scope, covers: coveredUnder(customScopes, scope, canonOf), custom: true });
       }
     }
 
@@ -214,7 +219,7 @@ export class Recommender {
       window: windowOf(input.usage),
       used: allowed
         .map((u) => ({ action: u.action, isDataAction: u.isDataAction, scope: u.scope, count: u.allowed, lastSeen: u.lastSeen }))
-        .sort((a, b) => a.scope.localeCompare(b.scope) || a.action.localeCompare(b.action)),
+        .sort((a, b) => byText(a.scope, b.scope) || byText(a.action, b.action)),
       roleSet,
       ...(customRole ? { customRole } : {}),
       diff,
@@ -328,17 +333,23 @@ export class Recommender {
         nearMisses,
       });
     }
-    return out.sort((a, b) => b.lastSeen.localeCompare(a.lastSeen));
+    return out.sort((a, b) => byText(b.lastSeen, a.lastSeen));
   }
 }
 
 function compare(a: CatalogRole, b: CatalogRole): number {
-  return a.breadth - b.breadth || a.def.roleName.localeCompare(b.def.roleName);
+  return a.breadth - b.breadth || byText(a.def.roleName, b.def.roleName);
 }
 
-function coveredUnder(scopes: Map<string, Set<string>>, scope: string): string[] {
+/** Plain code-unit order (stable across locales, and far cheaper than localeCompare). */
+function byText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function coveredUnder(scopes: Map<string, Set<string>>, scope: string, canonOf: Map<string, string>): string[] {
   const out = new Set<string>();
-  for (const [s, actions] of scopes) if (isWithin(s, scope)) for (const a of actions) out.add(a);
+  const at = canonicalScope(scope);
+  for (const [s, actions] of scopes) if (within(canonOf.get(s)!, at)) for (const a of actions) out.add(a);
   return [...out].sort();
 }
 
