@@ -110,6 +110,8 @@ export class UsageRecorder implements UsageSink {
   /** principal -> action -> scope -> what changed since the last flush. */
   private pending = new Map<string, Map<string, Map<string, Pending>>>();
   private pendingCount = 0;
+  /** Triples handed to flushes not yet written. */
+  private queued = 0;
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
   private stored = 0;
@@ -143,7 +145,7 @@ export class UsageRecorder implements UsageSink {
   }
 
   note(principalId: string, action: string, isDataAction: boolean, scope: string, allowed: boolean, grant?: string): void {
-    if (!this.enabled) return;
+    if (!this.enabled || this.closed) return;
     // Nested maps rather than one concatenated key: no string is built, and the action (a
     // constant) and the principal hash once; only the scope string is hashed per call.
     let byAction = this.pending.get(principalId);
@@ -154,12 +156,15 @@ export class UsageRecorder implements UsageSink {
     let p = byScope.get(scope);
     if (p === undefined) {
       if (this.pendingCount >= this.maxPending) {
-        // A flush is under way or overdue; past twice the bound, drop rather than grow.
-        if (this.pendingCount >= 2 * this.maxPending || this.closed) {
+        // Past twice the bound counting batches still being written (a slow store), drop
+        // rather than grow; otherwise hand this aggregate to a flush now.
+        if (this.pendingCount + this.queued >= 2 * this.maxPending) {
           this.dropped++;
           return;
         }
+        // The flush takes the aggregate these maps belong to: note again into the fresh one.
         void this.flush();
+        return this.note(principalId, action, isDataAction, scope, allowed, grant);
       }
       p = { principalId, action, isDataAction, scope, allowed: 0, denied: 0, first: now, last: now, grants: undefined };
       byScope.set(scope, p);
@@ -180,12 +185,19 @@ export class UsageRecorder implements UsageSink {
       this.timer = undefined;
     }
     const batch = this.pending;
-    if (this.pendingCount === 0) return this.flushing;
+    const count = this.pendingCount;
+    if (count === 0) return this.flushing;
     this.pending = new Map();
     this.pendingCount = 0;
-    this.flushing = this.flushing.then(() => this.write(batch)).catch((err: unknown) => {
-      console.warn(`mimic: usage record write failed: ${(err as Error).message}`);
-    });
+    this.queued += count;
+    this.flushing = this.flushing
+      .then(() => this.write(batch))
+      .catch((err: unknown) => {
+        console.warn(`mimic: usage record write failed: ${(err as Error).message}`);
+      })
+      .finally(() => {
+        this.queued -= count;
+      });
     return this.flushing;
   }
 

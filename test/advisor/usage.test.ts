@@ -84,6 +84,23 @@ for (const engine of ENGINES) {
       await store.close();
     });
 
+    test('the in-memory aggregate is bounded: a full one is flushed, and past twice the bound (writes pending) new triples are dropped', async () => {
+      const e = await openEngine(engine);
+      cleanups.push(e.dispose);
+      const store = await e.open();
+      const usage = await UsageRecorder.open(store, { maxPending: 2, flushMs: 10_000 });
+      // Synchronously, so the first flush cannot finish meanwhile.
+      for (let i = 0; i < 10; i++) usage.note(P, GET, true, `${SECRET}${i}`, true);
+      assert.equal(usage.dropped, 6);
+      const rows = await usage.read();
+      assert.deepEqual(rows.map((r) => r.scope).sort(), [0, 1, 2, 3].map((i) => `${SECRET}${i}`));
+      // Known triples still count once there is room again.
+      usage.note(P, GET, true, `${SECRET}0`, true);
+      assert.equal((await usage.read()).find((r) => r.scope === `${SECRET}0`)?.allowed, 2);
+      await usage.close();
+      await store.close();
+    });
+
     if (engine === 'postgres') {
       test('two instances flushing the same rows at the same time merge to exact totals', async () => {
         const e = await openEngine(engine);
