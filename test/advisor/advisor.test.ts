@@ -217,6 +217,8 @@ describe('the access advisor', () => {
     // No high finding is left after the narrowing; a low one is.
     assert.equal((await advisor(['--all', '--fail-on', 'high'])).code, 0);
     assert.equal((await advisor(['--all', '--fail-on', 'low'])).code, 4);
+    assert.equal((await advisor(['--all', '--sarif', '--fail-on', 'high'])).code, 0);
+    assert.equal((await advisor(['--all', '--sarif', '--fail-on', 'medium'])).code, 4);
     await deleteAssignment(a, orphan);
     const usage = await advisor(['--all', '--fail-on', 'bogus']);
     assert.equal(usage.code, 2);

@@ -19,9 +19,14 @@ export class RbacAuthorizer implements Authorizer {
     return this.engine.decide({ principalId: caller.objectId, action, isDataAction: false, scope, ...(attributes ? { attributes } : {}) });
   }
 
-  /** The decision alone: no error, no audit entry (for filtering what a list shows). */
+  /**
+   * The decision alone: no error, no audit entry (for filtering what a list shows). An item a
+   * list shows was read, so the usage record gets it; an item left out is no refusal.
+   */
   allows(caller: Caller, action: string, scope: string): boolean {
-    return this.decide(caller, action, scope).allowed;
+    const decision = this.decide(caller, action, scope);
+    if (decision.allowed) this.usage.note(caller.objectId, action, false, scope, true, decision.assignment?.id);
+    return decision.allowed;
   }
 
   check(caller: Caller, action: string, scope: string, attributes?: RequestAttributes): void {

@@ -82,15 +82,21 @@ export function registerAdvisorCommands(program: Command): void {
       if (o.scopeThreshold !== undefined) q.set('scopeThreshold', o.scopeThreshold);
       if (o.namingPattern !== undefined) q.set('namingPattern', o.namingPattern);
       const path = `${subPath(c)}/providers/Mimic.Advisor/recommendations`;
-      const report = (await c.arm<AdvisorReport>('GET', `${path}?${q.toString()}`, ADVISOR_API))!;
+      let severities: string[];
       if (o.sarif) {
         q.set('$format', 'sarif');
-        process.stdout.write(JSON.stringify(await c.arm('GET', `${path}?${q.toString()}`, ADVISOR_API), null, 2) + '\n');
-      } else if (o.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
-      else process.stdout.write([...report.value.flatMap((r) => [...printRecommendation(r), '']), ...printFindings(report.findings), ''].join('\n'));
+        const sarif = (await c.arm<{ runs: { results: { properties?: { severity?: string } }[] }[] }>('GET', `${path}?${q.toString()}`, ADVISOR_API))!;
+        process.stdout.write(JSON.stringify(sarif, null, 2) + '\n');
+        severities = sarif.runs.flatMap((r) => r.results.map((x) => x.properties?.severity ?? 'low'));
+      } else {
+        const report = (await c.arm<AdvisorReport>('GET', `${path}?${q.toString()}`, ADVISOR_API))!;
+        if (o.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+        else process.stdout.write([...report.value.flatMap((r) => [...printRecommendation(r), '']), ...printFindings(report.findings), ''].join('\n'));
+        severities = report.findings.map((f) => f.severity);
+      }
       if (o.failOn) {
         const min = ORDER.indexOf(o.failOn.toLowerCase());
-        const failing = report.findings.filter((f) => ORDER.indexOf(f.severity) >= min).length;
+        const failing = severities.filter((s) => ORDER.indexOf(s) >= min).length;
         if (failing > 0) {
           process.stderr.write(`mimic: ${failing} finding(s) at or above ${o.failOn}\n`);
           process.exitCode = FINDINGS_EXIT_CODE;
