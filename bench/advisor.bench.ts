@@ -171,7 +171,7 @@ function syntheticUsage(principals: number, perPrincipal: number): UsageEntry[] 
 async function readTime(usage: UsageEntry[]): Promise<Record<string, unknown>> {
   const dir = await mkdtemp(join(tmpdir(), 'mimic-advisor-bench-'));
   const store = await openStore({ dataDir: dir });
-  const recorder = await UsageRecorder.open(store, { flushMs: 60_000 });
+  const recorder = await UsageRecorder.open(store, { flushMs: 60_000, maxPending: 200_000 });
   for (const u of usage) for (let i = 0; i < u.allowed; i++) recorder.note(u.principalId, u.action, u.isDataAction, u.scope, true);
   const f0 = performance.now();
   await recorder.flush();
