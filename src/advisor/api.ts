@@ -49,7 +49,8 @@ export class Advisor {
   /** Rebuilt only when the role definitions change (built-ins never do; custom roles may). */
   private roles(): RoleCatalog {
     const defs = this.ctx.authz.roleDefinitions();
-    const key = `${defs.length}:${defs.reduce((n, d) => n + d.name.length + d.permissions.length, 0)}`;
+    // Built-in roles never change; custom roles are few, so their text is the key.
+    const key = `${defs.length}:${JSON.stringify(defs.filter((d) => d.roleType !== 'BuiltInRole'))}`;
     if (this.catalog?.key !== key) this.catalog = { key, catalog: new RoleCatalog(defs) };
     return this.catalog.catalog;
   }
