@@ -25,6 +25,7 @@ import { checkMasterKey } from './masterKeyCheck.js';
 import type { AppContext, ModuleSetup } from './context.js';
 import { MODULES } from './modules.js';
 import { AuthzEngine } from '../authz/index.js';
+import { NO_USAGE } from '../advisor/usage.js';
 import { loadBuiltinRoles } from '../authz/builtinRoles.js';
 
 /** Azure host names served by the main HTTPS origin (the preload module routes them here). */
@@ -98,6 +99,7 @@ export async function startMimic(opts: StartOptions): Promise<Mimic> {
       armRouter,
       types,
       authz,
+      usage: NO_USAGE,
       originRoutes: [],
       listeners: {},
       routes: {},

@@ -15,6 +15,7 @@ import type { ArmRouter } from '../arm/router.js';
 import type { ResourceTypeRegistry } from '../arm/resourceTypes.js';
 import type { Handler, Request } from './http.js';
 import type { AuthzEngine } from '../authz/index.js';
+import type { UsageSink } from '../advisor/usage.js';
 
 export interface OriginRoute {
   /** Whether this module serves the request (by host and/or path). */
@@ -43,6 +44,8 @@ export interface AppContext {
   types: ResourceTypeRegistry;
   /** The RBAC engine every service asks (built-in roles loaded; assignments fed from the store). */
   authz: AuthzEngine;
+  /** Where every service notes its authorization decisions (the access advisor's usage record). */
+  usage: UsageSink;
 
   /** Routes checked, in order, before the token service and Resource Manager on the main origin. */
   originRoutes: OriginRoute[];

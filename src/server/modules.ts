@@ -4,5 +4,7 @@ import { setupManagedIdentity } from '../sts/managedIdentity/setup.js';
 import { setupAuthorization } from '../arm/authorization/setup.js';
 import { setupStorage } from '../services/storage/setup.js';
 import { setupKeyVault } from '../services/keyvault/setup.js';
+import { setupAdvisor } from '../advisor/setup.js';
 
-export const MODULES: ModuleSetup[] = [setupAuthorization, setupManagedIdentity, setupStorage, setupKeyVault];
+// The advisor comes first: the others hand its usage record to their authorizers.
+export const MODULES: ModuleSetup[] = [setupAdvisor, setupAuthorization, setupManagedIdentity, setupStorage, setupKeyVault];

@@ -6,24 +6,32 @@ import { ArmError } from '../errors.js';
 import type { Caller } from '../model.js';
 import type { Authorizer } from '../service.js';
 import type { AuditLog } from './audit.js';
+import type { UsageSink } from '../../advisor/usage.js';
 
 export class RbacAuthorizer implements Authorizer {
   constructor(
     private readonly engine: AuthzEngine,
     private readonly audit: AuditLog,
+    private readonly usage: UsageSink,
   ) {}
 
   decide(caller: Caller, action: string, scope: string, attributes?: RequestAttributes): Decision {
     return this.engine.decide({ principalId: caller.objectId, action, isDataAction: false, scope, ...(attributes ? { attributes } : {}) });
   }
 
-  /** The decision alone: no error, no audit entry (for filtering what a list shows). */
+  /**
+   * The decision alone: no error, no audit entry (for filtering what a list shows). An item a
+   * list shows was read, so the usage record gets it; an item left out is no refusal.
+   */
   allows(caller: Caller, action: string, scope: string): boolean {
-    return this.decide(caller, action, scope).allowed;
+    const decision = this.decide(caller, action, scope);
+    if (decision.allowed) this.usage.note(caller.objectId, action, false, scope, true, decision.assignment?.id);
+    return decision.allowed;
   }
 
   check(caller: Caller, action: string, scope: string, attributes?: RequestAttributes): void {
     const decision = this.decide(caller, action, scope, attributes);
+    this.usage.note(caller.objectId, action, false, scope, decision.allowed, decision.assignment?.id);
     if (decision.allowed) return;
     this.audit.record({
       category: 'AccessDenied',

@@ -35,7 +35,7 @@ export const setupAuthorization: ModuleSetup = async (ctx) => {
   ctx.onClose.push(() => feed.close());
   const admin = ctx.tenant.adminObjectId.toLowerCase();
   await ensureBootstrapOwner(ctx.store, ctx.tenant, [...feed.assignments.values()].some((a) => a.principalId.toLowerCase() === admin));
-  const authorizer = new RbacAuthorizer(ctx.authz, audit);
+  const authorizer = new RbacAuthorizer(ctx.authz, audit, ctx.usage);
   ctx.arm.authorizer = authorizer;
   const services: AuthorizationContext = {
     arm: ctx.arm,

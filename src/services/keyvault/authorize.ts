@@ -3,13 +3,17 @@
 // itself all reach it); access-policy vaults look for the permission in the caller's policy.
 // Management roles such as Owner grant no data actions, as in Azure.
 import type { AuthzEngine, Decision } from '../../authz/index.js';
+import { ACCESS_POLICY_GRANT, type UsageSink } from '../../advisor/usage.js';
 import { callerLabel, type KvCaller } from './authenticate.js';
 import { KvError } from './errors.js';
 import { POLICY_CATEGORY, type OperationSpec } from './operations.js';
 import type { VaultInfo } from './vaultModel.js';
 
 export class KvAuthorizer {
-  constructor(private readonly authz: AuthzEngine) {}
+  constructor(
+    private readonly authz: AuthzEngine,
+    private readonly usage: UsageSink,
+  ) {}
 
   /** Throws the 403 Key Vault answers when the caller may not perform `op` (on item `name`). */
   check(vault: VaultInfo, caller: KvCaller, op: OperationSpec, name?: string): void {
@@ -17,13 +21,18 @@ export class KvAuthorizer {
       const action = op.dataAction;
       const scope = op.itemScoped && name ? `${vault.resourceId}/${op.coll}/${name}` : vault.resourceId;
       const decision = this.authz.decide({ principalId: caller.objectId, action, isDataAction: true, scope });
+      this.usage.note(caller.objectId, action, true, scope, decision.allowed, decision.assignment?.id);
       if (!decision.allowed) throw rbacDenied(vault, caller, action, scope, decision);
       return;
     }
+    // Recorded with the data action RBAC would ask for, so the advisor can suggest the role.
     const category = POLICY_CATEGORY[op.coll];
-    if (!vault.policies.permits(caller.objectId, caller.appId, category, op.permission) && !(op.orPermission && vault.policies.permits(caller.objectId, caller.appId, category, op.orPermission))) {
-      throw policyDenied(vault, caller, op);
-    }
+    const permitted =
+      vault.policies.permits(caller.objectId, caller.appId, category, op.permission) ||
+      (op.orPermission !== undefined && vault.policies.permits(caller.objectId, caller.appId, category, op.orPermission));
+    const scope = op.itemScoped && name ? `${vault.resourceId}/${op.coll}/${name}` : vault.resourceId;
+    this.usage.note(caller.objectId, op.dataAction, true, scope, permitted, permitted ? `${ACCESS_POLICY_GRANT}${vault.resourceId}` : undefined);
+    if (!permitted) throw policyDenied(vault, caller, op);
   }
 }
 

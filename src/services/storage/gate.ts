@@ -14,6 +14,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { IncomingMessage as Message } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { AuthzEngine } from '../../authz/index.js';
+import type { UsageSink } from '../../advisor/usage.js';
 import type { TokenService } from '../../sts/tokens.js';
 import { TokenError, type TokenProblem } from '../../sts/jwt.js';
 import type { StorageAccount, StorageAccounts } from './accounts.js';
@@ -73,6 +74,8 @@ export interface GateOptions {
   emulator: EmulatorCalls;
   tokens: TokenService;
   authz: AuthzEngine;
+  /** Where each decision is recorded for the access advisor. */
+  usage: UsageSink;
   tenantId: string;
   /** Token audiences this service accepts for an account. */
   audiences(account: StorageAccount): ReadonlySet<string>;
@@ -236,10 +239,14 @@ export class StorageGate {
   /** True when one of the check's alternatives is fully granted to the principal. */
   private async admits(principalId: string, check: AccessCheck, op: Operation, account: StorageAccount): Promise<boolean> {
     let tagsLoaded = false;
+    // The usage record gets the outcome, not every alternative tried: the granted actions, or
+    // the first refused action of the first alternative.
+    let refused: string | undefined;
     for (;;) {
       let conditionOnTags = false;
       for (const grant of check.grants) {
         let granted = true;
+        const grantedBy: (string | undefined)[] = [];
         for (const action of grant.actions) {
           const d = this.o.authz.decide({
             principalId,
@@ -251,16 +258,22 @@ export class StorageGate {
           });
           if (!d.allowed) {
             granted = false;
+            refused ??= action;
             if (d.reason === 'ConditionNotMet' && d.assignment?.condition?.includes(`${ATTR.tags}`)) conditionOnTags = true;
             break;
           }
+          grantedBy.push(d.assignment?.id);
         }
         if (!granted) continue;
         if (grant.onlyIfNew && op.blob && (await this.o.emulator.blobExists(account, op.blob))) continue;
+        grant.actions.forEach((action, i) => this.o.usage.note(principalId, action, isDataAction(action), check.scope, true, grantedBy[i]));
         return true;
       }
       // A condition on the blob's index tags can only be judged once the tags are known.
-      if (!conditionOnTags || tagsLoaded || !op.blob) return false;
+      if (!conditionOnTags || tagsLoaded || !op.blob) {
+        if (refused !== undefined) this.o.usage.note(principalId, refused, isDataAction(refused), check.scope, false);
+        return false;
+      }
       const tags = await this.o.emulator.blobTags(account, op.blob);
       if (!tags) return false;
       tagAttributes('Resource', tags, check.attributes as Record<string, AttributeValue>);

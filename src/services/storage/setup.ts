@@ -62,7 +62,7 @@ export const setupStorage: ModuleSetup = async (ctx) => {
 
   const servers: Server[] = [];
   for (const service of STORAGE_SERVICES) {
-    const gate = new StorageGate({ service, accounts, backend, emulator, tokens: ctx.tokens, authz: ctx.authz, tenantId: ctx.tenant.tenantId, audiences: audiences(service), onMirror });
+    const gate = new StorageGate({ service, accounts, backend, emulator, tokens: ctx.tokens, authz: ctx.authz, usage: ctx.usage, tenantId: ctx.tenant.tenantId, audiences: audiences(service), onMirror });
     const server = createServer({ cert: ctx.tls.certPem, key: ctx.tls.keyPem, keepAliveTimeout: 30_000 }, gate.handle);
     server.headersTimeout = 20_000;
     const wanted = ctx.requestedPort === 0 ? 0 : Number(ctx.env[PORT_ENV[service]] ?? DEFAULT_STORAGE_PORTS[service]);
