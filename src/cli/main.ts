@@ -14,6 +14,7 @@ import { registerLogCommands } from './commands/log.js';
 import { registerStorageCommands } from './commands/storage.js';
 import { addEnvAsOptions, printAsEnvironment, registerIdentityRuntimeCommands } from './commands/identityRuntime.js';
 import { dataDirOption, jsonOption } from './common.js';
+import { registerCaCommands } from './commands/ca.js';
 
 const program = new Command();
 program.name('mimic').description('A local, faithful implementation of Azure Managed Identities.').showHelpAfterError();
@@ -80,6 +81,7 @@ registerAppCommands(program);
 registerLogCommands(program);
 registerStorageCommands(program);
 registerIdentityRuntimeCommands(program);
+registerCaCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CliError) {
