@@ -9,7 +9,7 @@
 //  - Everything else is refused with 403: Mimic never forwards off the machine and never resolves
 //    a name it does not serve.
 import { createServer, request as httpRequest, Agent, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { connect, type Socket } from 'node:net';
+import { connect, Socket, type Server as NetServer } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { RouteTable } from './routes.js';
 
@@ -23,6 +23,8 @@ const HOP_BY_HOP = new Set(['connection', 'proxy-connection', 'keep-alive', 'pro
 
 export interface ForwardProxyDeps {
   routes: RouteTable;
+  /** Listeners in this process by `host:port`: a tunnel to one of them is handed over, not copied. */
+  localServers: () => Record<string, NetServer>;
   /** The managed-identity listener (`http://127.0.0.1:PORT`) that serves IMDS under a resource's secret. */
   managedIdentityUrl: () => string | undefined;
 }
@@ -39,7 +41,7 @@ export function createForwardProxy(deps: ForwardProxyDeps): ForwardProxy {
   const server = createServer({ maxHeaderSize: 16 * 1024, keepAliveTimeout: 30_000 }, (req, res) => forwardPlain(deps, imdsAgent, req, res));
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
-  server.on('connect', (req: IncomingMessage, client: Duplex, head: Buffer) => tunnel(deps.routes, tunnels, req, client, head));
+  server.on('connect', (req: IncomingMessage, client: Duplex, head: Buffer) => tunnel(deps, tunnels, req, client, head));
   server.on('close', () => imdsAgent.destroy());
   return {
     server,
@@ -68,7 +70,8 @@ function refusal(routes: RouteTable, what: string, reason: string): string {
   );
 }
 
-function tunnel(routes: RouteTable, tunnels: Set<Duplex>, req: IncomingMessage, client: Duplex, head: Buffer): void {
+function tunnel(deps: ForwardProxyDeps, tunnels: Set<Duplex>, req: IncomingMessage, client: Duplex, head: Buffer): void {
+  const routes = deps.routes;
   client.on('error', () => client.destroy());
   const target = parseAuthority(req.url);
   const refuse = (status: number, reason: string) => {
@@ -79,6 +82,19 @@ function tunnel(routes: RouteTable, tunnels: Set<Duplex>, req: IncomingMessage, 
   const local = routes.lookup(target.host);
   if (!local) return refuse(403, `'${target.host}' is not an Azure name that Mimic serves.`);
   if (target.port !== 443) return refuse(403, `Mimic serves ${target.host} on port 443 only, not ${target.port}.`);
+
+  // The listener is in this process: give it the client's connection, as if the client had
+  // connected to it directly (its TLS, timeouts and shutdown apply). Bytes the client sent before
+  // the 200 (there are none with a conforming client) would sit in JS buffers the listener's TLS
+  // does not read, so such a connection is copied instead.
+  const inProcess = deps.localServers()[`${local.host}:${local.port}`];
+  if (inProcess && head.length === 0 && client instanceof Socket) {
+    client.removeAllListeners('error');
+    client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+    client.setNoDelay(true);
+    inProcess.emit('connection', client);
+    return;
+  }
 
   const upstream: Socket = connect({ host: local.host, port: local.port });
   tunnels.add(client);

@@ -14,7 +14,11 @@ const LOOPBACK = '127.0.0.1';
 export const setupClientAccess: ModuleSetup = async (ctx: AppContext) => {
   await writeCaBundle(ctx.dataDir, ctx.tls.caCertPem);
   // Both read at request time: the main origin's names are routed once it listens.
-  const proxy = createForwardProxy({ routes: new RouteTable(() => ctx.routes), managedIdentityUrl: () => ctx.listeners.managedIdentity });
+  const proxy = createForwardProxy({
+    routes: new RouteTable(() => ctx.routes),
+    localServers: () => ctx.localServers,
+    managedIdentityUrl: () => ctx.listeners.managedIdentity,
+  });
   const wanted = ctx.requestedPort === 0 ? 0 : Number(ctx.env.MIMIC_PROXY_PORT ?? DEFAULT_PROXY_PORT);
   if (!Number.isInteger(wanted) || wanted < 0 || wanted > 65535) throw new Error(`invalid MIMIC_PROXY_PORT '${ctx.env.MIMIC_PROXY_PORT}'`);
   const port = await listenPreferring(proxy.server, wanted, LOOPBACK, 'proxy');

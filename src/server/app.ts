@@ -101,6 +101,7 @@ export async function startMimic(opts: StartOptions): Promise<Mimic> {
       originRoutes: [],
       listeners: {},
       routes: {},
+      localServers: {},
       onClose,
       onReady: [],
     };
@@ -126,6 +127,7 @@ export async function startMimic(opts: StartOptions): Promise<Mimic> {
     const origin = `https://localhost:${port}`;
     ctx.origin = origin;
     for (const h of MAIN_ORIGIN_HOSTS) ctx.routes[h] = `127.0.0.1:${port}`;
+    ctx.localServers[`127.0.0.1:${port}`] = server;
     for (const fn of ctx.onReady) await fn(origin);
     const endpoints: Endpoints = {
       pid: process.pid,

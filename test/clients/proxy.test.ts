@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { runCli, startTestMimic, type TestMimic } from '../helpers/mimic.js';
 import { createGroup, createUai, identityBody, putHost, verifyToken, type Host, type Uai } from '../managedIdentity/helpers.js';
 import { cliEnv, CURL, curlResult, proxyConversation, runWith } from './helpers.js';
-import { endpointSecretOf, parseAuthority } from '../../src/proxy/proxy.js';
+import { createForwardProxy, endpointSecretOf, parseAuthority } from '../../src/proxy/proxy.js';
 import { RouteTable } from '../../src/proxy/routes.js';
 
 const RG = 'rg-proxy';
@@ -137,6 +137,29 @@ describe('forward proxy with curl', () => {
     assert.match(r.stderr, /CONNECT management\.azure\.com:443/);
     assert.match(r.stderr, /subjectAltName: host "management\.azure\.com" matched/);
     assert.ok((JSON.parse(body) as { value: Array<{ subscriptionId: string }> }).value.some((s) => s.subscriptionId === env.AZURE_SUBSCRIPTION_ID));
+    // Storage names reach the storage gate (its own listener), which answers in Storage's terms.
+    const blob = await runWith('curl', [...CURL, '-i', 'https://nosuchaccount.blob.core.windows.net/?comp=list'], env);
+    assert.equal(curlResult(blob).status, 404, blob.stderr);
+    assert.match(blob.stdout, /x-ms-error-code: ResourceNotFound/i);
+  });
+
+  test('a listener in another process is reached by copying bytes through the tunnel', async () => {
+    // The same proxy, but with no in-process listeners to hand connections to.
+    const routes = new RouteTable(() => m.context.routes);
+    const copying = createForwardProxy({ routes, localServers: () => ({}), managedIdentityUrl: () => undefined });
+    await new Promise<void>((resolve) => copying.server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(copying.server.address() as { port: number }).port}`;
+      const env = { ...(await cliEnv(m, '--admin')), https_proxy: url, HTTPS_PROXY: url };
+      const r = await runWith('curl', [...CURL, '-v', `https://kv-copy.vault.azure.net/secrets/x?api-version=7.4`], env);
+      // Key Vault's answer for an unknown vault: the tunnel reached the data plane through the copy.
+      assert.equal(curlResult(r).status, 404, r.stderr);
+      assert.match(r.stderr, /x-ms-keyvault-service-version/i);
+      assert.match(r.stderr, /CAfile: .*ca-bundle\.pem/);
+    } finally {
+      copying.closeTunnels();
+      await new Promise<void>((resolve) => copying.server.close(() => resolve()));
+    }
   });
 
   test('the proxy refuses names Mimic does not serve with a clear 403, HTTPS and plain HTTP', async () => {
