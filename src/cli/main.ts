@@ -15,6 +15,7 @@ import { registerStorageCommands } from './commands/storage.js';
 import { addEnvAsOptions, printAsEnvironment, registerIdentityRuntimeCommands } from './commands/identityRuntime.js';
 import { dataDirOption, jsonOption } from './common.js';
 import { registerCaCommands } from './commands/ca.js';
+import { registerHostsCommands } from './commands/hosts.js';
 
 const program = new Command();
 program.name('mimic').description('A local, faithful implementation of Azure Managed Identities.').showHelpAfterError();
@@ -82,6 +83,7 @@ registerLogCommands(program);
 registerStorageCommands(program);
 registerIdentityRuntimeCommands(program);
 registerCaCommands(program);
+registerHostsCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CliError) {

@@ -84,12 +84,12 @@ function tunnel(deps: ForwardProxyDeps, tunnels: Set<Duplex>, req: IncomingMessa
   if (target.port !== 443) return refuse(403, `Mimic serves ${target.host} on port 443 only, not ${target.port}.`);
 
   // The listener is in this process: give it the client's connection, as if the client had
-  // connected to it directly (its TLS, timeouts and shutdown apply). Bytes the client sent before
-  // the 200 (there are none with a conforming client) would sit in JS buffers the listener's TLS
-  // does not read, so such a connection is copied instead.
+  // connected to it directly (its TLS, timeouts and shutdown apply). Bytes the client sent early
+  // go back into the socket, where the listener's TLS layer reads them first.
   const inProcess = deps.localServers()[`${local.host}:${local.port}`];
-  if (inProcess && head.length === 0 && client instanceof Socket) {
+  if (inProcess && client instanceof Socket) {
     client.removeAllListeners('error');
+    if (head.length > 0) client.unshift(head);
     client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
     client.setNoDelay(true);
     inProcess.emit('connection', client);

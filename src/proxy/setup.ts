@@ -3,10 +3,12 @@
 // endpoints.json and printed at start; and the CA bundle (Mimic's CA plus the system roots) in
 // the data dir, which `mimic env` names in REQUESTS_CA_BUNDLE, SSL_CERT_FILE and CURL_CA_BUNDLE.
 import type { AppContext, ModuleSetup } from '../server/context.js';
+import type { Server as NetServer } from 'node:net';
 import { listenPreferring } from '../server/app.js';
 import { RouteTable } from './routes.js';
 import { createForwardProxy } from './proxy.js';
 import { writeCaBundle } from '../crypto/trustStore.js';
+import { createSniRouter } from './sni.js';
 
 export const DEFAULT_PROXY_PORT = 8480;
 const LOOPBACK = '127.0.0.1';
@@ -14,8 +16,9 @@ const LOOPBACK = '127.0.0.1';
 export const setupClientAccess: ModuleSetup = async (ctx: AppContext) => {
   await writeCaBundle(ctx.dataDir, ctx.tls.caCertPem);
   // Both read at request time: the main origin's names are routed once it listens.
+  const routes = new RouteTable(() => ctx.routes);
   const proxy = createForwardProxy({
-    routes: new RouteTable(() => ctx.routes),
+    routes,
     localServers: () => ctx.localServers,
     managedIdentityUrl: () => ctx.listeners.managedIdentity,
   });
@@ -31,4 +34,29 @@ export const setupClientAccess: ModuleSetup = async (ctx: AppContext) => {
         proxy.server.closeAllConnections();
       }),
   );
+
+  // Root-only, opt-in: Azure's names on port 443 for clients pointed here by /etc/hosts (`mimic hosts`).
+  const httpsPort = ctx.env.MIMIC_HTTPS_PORT;
+  if (httpsPort !== undefined && httpsPort !== '') {
+    const n = Number(httpsPort);
+    if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`invalid MIMIC_HTTPS_PORT '${httpsPort}'`);
+    const router = createSniRouter({ routes, localServers: () => ctx.localServers });
+    try {
+      ctx.listeners.azureNames = `https://${LOOPBACK}:${await listenNet(router, n)}`;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EACCES') throw new Error(`MIMIC_HTTPS_PORT=${n} needs root (or CAP_NET_BIND_SERVICE); the proxy in HTTPS_PROXY needs neither`);
+      throw err;
+    }
+    ctx.onClose.push(() => new Promise<void>((resolve) => router.close(() => resolve())));
+  }
 };
+
+function listenNet(server: NetServer, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, LOOPBACK, () => {
+      server.off('error', reject);
+      resolve((server.address() as { port: number }).port);
+    });
+  });
+}

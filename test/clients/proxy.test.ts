@@ -73,6 +73,8 @@ describe('forward proxy with curl', () => {
 
   test('mimic env exports the proxy (both spellings), NO_PROXY for loopback and the CA bundle', async () => {
     assert.match(proxy, /^http:\/\/127\.0\.0\.1:\d+$/);
+    // The port-443 alternative is opt-in (MIMIC_HTTPS_PORT).
+    assert.equal(m.endpoints.listeners.azureNames, undefined);
     const admin = await cliEnv(m, '--admin');
     for (const v of ['HTTPS_PROXY', 'HTTP_PROXY', 'https_proxy', 'http_proxy']) assert.equal(admin[v], proxy, v);
     for (const v of ['NO_PROXY', 'no_proxy']) assert.equal(admin[v], 'localhost,127.0.0.1,::1', v);
