@@ -31,7 +31,7 @@ export interface ForwardProxyDeps {
 
 export interface ForwardProxy {
   server: Server;
-  /** Ends every tunnel (they are not HTTP connections the server tracks). */
+  /** Ends every tunnel, handed over or copied (the server no longer tracks them as HTTP connections, but waits for them on close). */
   closeTunnels(): void;
 }
 
@@ -89,6 +89,9 @@ function tunnel(deps: ForwardProxyDeps, tunnels: Set<Duplex>, req: IncomingMessa
   const inProcess = deps.localServers()[`${local.host}:${local.port}`];
   if (inProcess && client instanceof Socket) {
     client.removeAllListeners('error');
+    // Still counted as this server's connection: tracked so that shutdown does not wait for it.
+    tunnels.add(client);
+    client.once('close', () => tunnels.delete(client));
     if (head.length > 0) client.unshift(head);
     client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
     client.setNoDelay(true);

@@ -42,12 +42,12 @@ export const setupClientAccess: ModuleSetup = async (ctx: AppContext) => {
     if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`invalid MIMIC_HTTPS_PORT '${httpsPort}'`);
     const router = createSniRouter({ routes, localServers: () => ctx.localServers });
     try {
-      ctx.listeners.azureNames = `https://${LOOPBACK}:${await listenNet(router, n)}`;
+      ctx.listeners.azureNames = `https://${LOOPBACK}:${await listenNet(router.server, n)}`;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EACCES') throw new Error(`MIMIC_HTTPS_PORT=${n} needs root (or CAP_NET_BIND_SERVICE); the proxy in HTTPS_PROXY needs neither`);
       throw err;
     }
-    ctx.onClose.push(() => new Promise<void>((resolve) => router.close(() => resolve())));
+    ctx.onClose.push(() => router.close());
   }
 };
 

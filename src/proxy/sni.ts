@@ -62,8 +62,17 @@ export interface SniRouterDeps {
   localServers: () => Record<string, Server>;
 }
 
-export function createSniRouter(deps: SniRouterDeps): Server {
-  return createServer((socket: Socket) => {
+export interface SniRouter {
+  server: Server;
+  /** Stops listening and ends every connection it accepted, handed over or not (close waits for them). */
+  close(): Promise<void>;
+}
+
+export function createSniRouter(deps: SniRouterDeps): SniRouter {
+  const accepted = new Set<Socket>();
+  const server = createServer((socket: Socket) => {
+    accepted.add(socket);
+    socket.once('close', () => accepted.delete(socket));
     let seen: Buffer = Buffer.alloc(0);
     const giveUp = () => socket.destroy();
     socket.on('error', giveUp);
@@ -87,4 +96,12 @@ export function createSniRouter(deps: SniRouterDeps): Server {
     };
     socket.on('data', onData);
   });
+  return {
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const s of accepted) s.destroy();
+      }),
+  };
 }

@@ -100,4 +100,19 @@ describe('mimic hosts and the port-443 listener', () => {
     const bare = await runWith('curl', [...CURL, `https://127.0.0.1:${port}/`], direct);
     assert.equal(bare.code, 35, bare.stderr);
   });
+
+  test('Mimic stops promptly with connections still open through the listener', async () => {
+    const other = await startTestMimic('sqlite', { env: { MIMIC_HTTPS_PORT: '0' } });
+    const p = Number(new URL(other.endpoints.listeners.azureNames!).port);
+    const ca = await readFile(other.endpoints.caCertFile, 'utf8');
+    for (const name of ['management.azure.com', 'acct1.blob.core.windows.net']) {
+      await new Promise<void>((resolve, reject) => {
+        const s = tlsConnect({ host: '127.0.0.1', port: p, servername: name, ca }, () => resolve());
+        s.on('error', reject);
+      });
+    }
+    const stopped = other.dispose().then(() => 'stopped');
+    const timeout = new Promise((resolve) => setTimeout(() => resolve('still waiting'), 10_000).unref());
+    assert.equal(await Promise.race([stopped, timeout]), 'stopped');
+  });
 });

@@ -4,7 +4,9 @@
 // opening a connection to anything Mimic does not serve.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:net';
+import { connect as netConnect, createServer, type Server } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import { readFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { runCli, startTestMimic, type TestMimic } from '../helpers/mimic.js';
 import { createGroup, createUai, identityBody, putHost, verifyToken, type Host, type Uai } from '../managedIdentity/helpers.js';
@@ -204,5 +206,29 @@ describe('forward proxy with curl', () => {
     const direct = await proxyConversation(proxy, 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
     assert.match(direct, /^HTTP\/1\.1 400 /);
     assert.equal(bystanderConnections, 0);
+  });
+});
+
+describe('forward proxy shutdown', () => {
+  test('Mimic stops promptly with tunnels still open to each kind of listener', async () => {
+    const m = await startTestMimic();
+    const proxy = new URL(m.endpoints.listeners.proxy!);
+    const ca = await readFile(m.endpoints.caCertFile, 'utf8');
+    const open = (name: string) =>
+      new Promise<void>((resolve, reject) => {
+        const raw = netConnect({ host: proxy.hostname, port: Number(proxy.port) }, () => raw.write(`CONNECT ${name}:443 HTTP/1.1\r\nHost: ${name}:443\r\n\r\n`));
+        raw.once('data', (d: Buffer) => {
+          if (!d.toString().startsWith('HTTP/1.1 200')) return reject(new Error(d.toString()));
+          const secure = tlsConnect({ socket: raw, servername: name, ca }, () => resolve());
+          secure.on('error', () => {});
+        });
+        raw.on('error', () => {});
+      });
+    await open('management.azure.com');
+    await open('acct1.blob.core.windows.net');
+    await open('acct1.queue.core.windows.net');
+    const stopped = m.dispose().then(() => 'stopped');
+    const timeout = new Promise((resolve) => setTimeout(() => resolve('still waiting'), 10_000).unref());
+    assert.equal(await Promise.race([stopped, timeout]), 'stopped');
   });
 });
