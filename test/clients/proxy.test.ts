@@ -108,6 +108,16 @@ describe('forward proxy with curl', () => {
     assert.match(noHeader.body, /metadata header/i);
   });
 
+  test('Python requests takes the credential from the proxy URL too', async () => {
+    const env = await cliEnv(m, '--as', vm.id);
+    const script = 'import requests\nr = requests.get("http://169.254.169.254/metadata/identity/oauth2/token", params={"api-version": "2018-02-01", "resource": "https://vault.azure.net"}, headers={"Metadata": "true"}, timeout=20)\nprint(r.status_code)\nprint(r.json().get("access_token", ""))';
+    const r = await runWith('/usr/bin/python3', ['-c', script], env);
+    assert.equal(r.code, 0, r.stderr);
+    const [status, token] = r.stdout.trim().split('\n');
+    assert.equal(status, '200');
+    assert.equal((await verifyToken(m, token!, 'https://vault.azure.net')).oid, vm.principalId);
+  });
+
   test('`mimic run --as` gives curl the same IMDS; another resource\'s identity is refused', async () => {
     const mine = await runCli(['run', '--as', other.id, '--data-dir', m.dataDir, '--', 'curl', ...CURL, '-H', 'Metadata: true', IMDS_TOKEN], {});
     assert.equal(curlResult(mine).status, 200, mine.stdout + mine.stderr);
