@@ -3,8 +3,7 @@
 // endpoints.json and printed at start; and the CA bundle (Mimic's CA plus the system roots) in
 // the data dir, which `mimic env` names in REQUESTS_CA_BUNDLE, SSL_CERT_FILE and CURL_CA_BUNDLE.
 import type { AppContext, ModuleSetup } from '../server/context.js';
-import type { Server as NetServer } from 'node:net';
-import { listenPreferring } from '../server/app.js';
+import { listen, listenPreferring } from '../server/app.js';
 import { RouteTable } from './routes.js';
 import { createForwardProxy } from './proxy.js';
 import { writeCaBundle } from '../crypto/trustStore.js';
@@ -42,7 +41,7 @@ export const setupClientAccess: ModuleSetup = async (ctx: AppContext) => {
     if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`invalid MIMIC_HTTPS_PORT '${httpsPort}'`);
     const router = createSniRouter({ routes, localServers: () => ctx.localServers });
     try {
-      ctx.listeners.azureNames = `https://${LOOPBACK}:${await listenNet(router.server, n)}`;
+      ctx.listeners.azureNames = `https://${LOOPBACK}:${await listen(router.server, n, LOOPBACK)}`;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EACCES') throw new Error(`MIMIC_HTTPS_PORT=${n} needs root (or CAP_NET_BIND_SERVICE); the proxy in HTTPS_PROXY needs neither`);
       throw err;
@@ -50,13 +49,3 @@ export const setupClientAccess: ModuleSetup = async (ctx: AppContext) => {
     ctx.onClose.push(() => router.close());
   }
 };
-
-function listenNet(server: NetServer, port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, LOOPBACK, () => {
-      server.off('error', reject);
-      resolve((server.address() as { port: number }).port);
-    });
-  });
-}

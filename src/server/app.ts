@@ -2,7 +2,7 @@
 // Resource Manager, lets each module register itself, and serves the main HTTPS origin.
 // Wiring only: no domain logic here.
 import { createServer, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Server as NetServer } from 'node:net';
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import { openStore } from '../store/index.js';
 import type { Store } from '../store/types.js';
@@ -180,7 +180,7 @@ export async function listenPreferring(server: Server | HttpServer, port: number
   }
 }
 
-export function listen(server: Server | HttpServer, port: number, host: string): Promise<number> {
+export function listen(server: NetServer, port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
