@@ -92,7 +92,7 @@ export class ArmRouter {
       return sendJson(res, 200, { value: [{ id: `/tenants/${this.arm.tenant.tenantId}`, tenantId: this.arm.tenant.tenantId, tenantCategory: 'Home', displayName: 'Mimic', defaultDomain: 'mimic.local' }] });
     }
     if (lower[0] !== 'subscriptions') throw noRoute(req);
-    if (segs.length === 1) return sendJson(res, 200, { value: [this.arm.subscriptionView()] });
+    if (segs.length === 1) return sendJson(res, 200, { value: this.arm.subscriptionsVisibleTo(caller) });
     const sub = segs[1]!;
     this.arm.requireSubscription(sub);
     if (segs.length === 2) return sendJson(res, 200, this.arm.subscriptionView());

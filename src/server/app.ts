@@ -72,7 +72,7 @@ export async function startMimic(opts: StartOptions): Promise<Mimic> {
     const tokens = new TokenService(tenant, keys);
     const resources = new ResourceRegistry();
     const tokenEndpoint = new TokenEndpoint(tokens, directory, resources);
-    const sts = new StsRouter(tenant, keys, tokenEndpoint);
+    const sts = new StsRouter(tenant, keys, tokenEndpoint, () => ctx.origin);
     const types = new ResourceTypeRegistry();
     types.register(userAssignedIdentityHooks);
     const arm = new ArmService(store, tenant, types);

@@ -5,5 +5,7 @@ import { setupAuthorization } from '../arm/authorization/setup.js';
 import { setupStorage } from '../services/storage/setup.js';
 import { setupKeyVault } from '../services/keyvault/setup.js';
 import { setupClientAccess } from '../proxy/setup.js';
+import { setupGraph } from '../graph/setup.js';
+import { setupCloudMetadata } from '../arm/cloudMetadata.js';
 
-export const MODULES: ModuleSetup[] = [setupAuthorization, setupManagedIdentity, setupStorage, setupKeyVault, setupClientAccess];
+export const MODULES: ModuleSetup[] = [setupAuthorization, setupManagedIdentity, setupStorage, setupKeyVault, setupGraph, setupCloudMetadata, setupClientAccess];
