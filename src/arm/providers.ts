@@ -38,6 +38,7 @@ const CATALOG: Record<string, Record<string, readonly string[] | null>> = {
     'vaults/accessPolicies': KEY_VAULT_API_VERSIONS,
     'vaults/secrets': null,
     'vaults/keys': null,
+    'vaults/keys/versions': null,
     managedHSMs: null,
   },
   'Microsoft.Storage': {
@@ -63,6 +64,28 @@ const CATALOG: Record<string, Record<string, readonly string[] | null>> = {
   'Microsoft.Cache': { redis: null },
   'Microsoft.DBforPostgreSQL': { flexibleServers: null },
 };
+
+/**
+ * The api-versions a provider GET lists (newest first) for types that accept any well-formed
+ * version: clients such as `az resource create` pick the newest stable one from this list.
+ */
+const PUBLISHED_API_VERSIONS: Record<string, readonly string[]> = {
+  'Microsoft.ManagedIdentity': ['2024-11-30', '2023-01-31', '2018-11-30'],
+  'Microsoft.KeyVault': ['2024-11-01', '2023-07-01', '2023-02-01', '2022-07-01', '2021-10-01', '2019-09-01'],
+  'Microsoft.Storage': ['2025-01-01', '2024-01-01', '2023-05-01', '2023-01-01', '2022-09-01', '2021-09-01', '2021-04-01', '2019-06-01'],
+  'Microsoft.Web': ['2024-04-01', '2023-12-01', '2022-09-01', '2022-03-01', '2021-02-01'],
+  'Microsoft.Logic': ['2019-05-01', '2016-06-01'],
+  'Microsoft.Compute': ['2024-07-01', '2024-03-01', '2023-09-01', '2023-03-01', '2022-11-01'],
+  'Microsoft.App': ['2024-03-01', '2023-05-01', '2022-10-01'],
+};
+const DEFAULT_API_VERSIONS = ['2024-01-01', '2023-01-01', '2022-01-01', '2021-04-01'];
+
+/** The api-versions a type lists, newest first. */
+export function apiVersionsOf(namespace: string, type: string): string[] {
+  const found = lookupType(namespace, type.split('/'));
+  const list = found.versions ?? PUBLISHED_API_VERSIONS[found.namespace ?? ''] ?? DEFAULT_API_VERSIONS;
+  return [...list].sort((a, b) => (a < b ? 1 : a > b ? -1 : 0));
+}
 
 export const API_VERSION_PATTERN = /^\d{4}-\d{2}-\d{2}(-preview|-beta|-alpha|-privatepreview)?$/;
 

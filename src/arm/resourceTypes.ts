@@ -14,6 +14,8 @@ export interface WriteContext {
   body: Record<string, unknown>;
   /** The api-version of the request (some defaults depend on it). */
   apiVersion?: string;
+  /** The parent resource of a child type. */
+  parent?: StoredResource;
 }
 
 /** A PUT/PATCH on a child "type" that names an operation on its parent, not a resource. */
@@ -33,6 +35,12 @@ export interface OperationContext {
 export interface ResourceTypeHooks {
   /** Full type, lower-case, e.g. 'microsoft.managedidentity/userassignedidentities'. */
   type: string;
+  /** What a PUT that creates answers (Azure's status for the type; default 201). */
+  createdStatus?: 200 | 201;
+  /** What a DELETE of an existing resource answers (default 200). */
+  deletedStatus?: 200 | 204;
+  /** A PUT may come without a body (then `{}`). */
+  bodyOptional?: boolean;
   /** Validate the resource name (throw ArmError) — otherwise the generic rules apply. */
   validateName?(name: string): void;
   /**

@@ -8,9 +8,11 @@ import type { TokenService } from '../sts/tokens.js';
 import { ArmError, sendArmError } from './errors.js';
 import { authenticateArm } from './auth.js';
 import type { ArmService } from './service.js';
-import { API_VERSION_PATTERN, lookupType, namespaces, typesOf } from './providers.js';
+import { API_VERSION_PATTERN, apiVersionsOf, lookupType, namespaces, typesOf } from './providers.js';
+import { locationViews, REGIONS } from './locations.js';
+import { operationsOf, servesOperations } from './operationsList.js';
 import type { Caller } from './model.js';
-import { resourceTarget, type ResourceId, type ResourceTarget } from './ids.js';
+import { fullType, resourceTarget, type ResourceId, type ResourceTarget } from './ids.js';
 
 export const MAX_ARM_BODY = 4 * 1024 * 1024;
 
@@ -80,6 +82,19 @@ export class ArmRouter {
     const segs = segments(req.path);
     const lower = segs.map((s) => s.toLowerCase());
 
+    const n = lower.length;
+    if (n === 3 && lower[0] === 'providers' && lower[2] === 'operations' && servesOperations(segs[1]!)) {
+      if (req.method !== 'GET') throw methodNotAllowed(req);
+      return sendJson(res, 200, { value: operationsOf(segs[1]!) });
+    }
+    if (n >= 6 && lower[n - 4] === 'providers' && lower[n - 3] === 'microsoft.resources' && lower[n - 2] === 'tags' && lower[n - 1] === 'default') {
+      return this.scopeTags(req, res, caller, '/' + segs.slice(0, n - 4).join('/'));
+    }
+    if (n >= 12 && lower[n - 4] === 'providers' && lower[n - 3] === 'microsoft.managedidentity' && lower[n - 2] === 'identities' && lower[n - 1] === 'default') {
+      if (req.method !== 'GET') throw methodNotAllowed(req);
+      return sendJson(res, 200, await this.arm.systemAssignedIdentity(caller, '/' + segs.slice(0, n - 4).join('/')));
+    }
+
     // Extension namespaces, outermost first; a handler that declines leaves the path to the next one.
     for (let ext = 0; ext + 1 < lower.length; ext++) {
       const handler = lower[ext] === 'providers' ? this.extensions.get(lower[ext + 1]!) : undefined;
@@ -89,10 +104,12 @@ export class ArmRouter {
     }
 
     if (lower[0] === 'tenants' && segs.length === 1) {
-      return sendJson(res, 200, { value: [{ id: `/tenants/${this.arm.tenant.tenantId}`, tenantId: this.arm.tenant.tenantId, tenantCategory: 'Home', displayName: 'Mimic', defaultDomain: 'mimic.local' }] });
+      // nextLink is required by the spec; an empty one ends paging in every SDK.
+      const t = this.arm.tenant.tenantId;
+      return sendJson(res, 200, { value: [{ id: `/tenants/${t}`, tenantId: t, countryCode: 'US', displayName: 'Mimic', domains: ['mimic.local'], tenantCategory: 'Home', defaultDomain: 'mimic.local', tenantType: 'AAD' }], nextLink: '' });
     }
     if (lower[0] !== 'subscriptions') throw noRoute(req);
-    if (segs.length === 1) return sendJson(res, 200, { value: this.arm.subscriptionsVisibleTo(caller) });
+    if (segs.length === 1) return sendJson(res, 200, { value: this.arm.subscriptionsVisibleTo(caller), nextLink: '' });
     const sub = segs[1]!;
     this.arm.requireSubscription(sub);
     if (segs.length === 2) return sendJson(res, 200, this.arm.subscriptionView());
@@ -100,6 +117,10 @@ export class ArmRouter {
     if (lower[2] === 'operationresults' && segs.length === 4) {
       // Deletions complete before the 202 is sent; the poll just confirms it.
       return sendEmpty(res, 200);
+    }
+    if (lower[2] === 'locations' && segs.length === 3) {
+      if (req.method !== 'GET') throw methodNotAllowed(req);
+      return sendJson(res, 200, { value: locationViews(this.arm.tenant.subscriptionId) });
     }
     if (lower[2] === 'resources' && segs.length === 3) {
       return sendJson(res, 200, { value: await this.arm.listResources(caller, { subscriptionId: sub }) });
@@ -154,6 +175,21 @@ export class ArmRouter {
     return this.resource(req, res, caller, target, apiVersion);
   }
 
+  private async scopeTags(req: Request, res: ServerResponse, caller: Caller, scope: string): Promise<void> {
+    switch (req.method) {
+      case 'GET':
+        return sendJson(res, 200, await this.arm.tags.get(caller, scope));
+      case 'PUT':
+      case 'PATCH':
+        return sendJson(res, 200, await this.arm.tags.change(caller, scope, req.method, await readJson(req)));
+      case 'DELETE':
+        await this.arm.tags.change(caller, scope, 'DELETE', {});
+        return sendEmpty(res, 200);
+      default:
+        throw methodNotAllowed(req);
+    }
+  }
+
   private async resourceGroup(req: Request, res: ServerResponse, caller: Caller, sub: string, rg: string): Promise<void> {
     switch (req.method) {
       case 'GET':
@@ -183,11 +219,12 @@ export class ArmRouter {
         return sendJsonText(res, 200, await this.arm.getResourceJson(caller, target));
       case 'PUT':
       case 'PATCH': {
-        const result = await this.arm.putResource(caller, r, await readJson(req), req.method === 'PUT' ? 'put' : 'patch', { apiVersion });
+        const optional = req.method === 'PUT' && this.arm.bodyOptional(fullType(r));
+        const result = await this.arm.putResource(caller, r, await readJson(req, optional), req.method === 'PUT' ? 'put' : 'patch', { apiVersion });
         return sendJson(res, req.method === 'PUT' ? result.status : 200, result.body);
       }
       case 'DELETE':
-        return sendEmpty(res, (await this.arm.deleteResource(caller, r)) ? 200 : 204);
+        return sendEmpty(res, this.arm.deleteStatus(fullType(r), await this.arm.deleteResource(caller, r)));
       default:
         throw methodNotAllowed(req);
     }
@@ -218,7 +255,7 @@ function checkType(namespace: string, types: string[], apiVersion: string): stri
   return `${found.namespace}/${found.type}`;
 }
 
-async function readJson(req: Request): Promise<Record<string, unknown>> {
+async function readJson(req: Request, optional = false): Promise<Record<string, unknown>> {
   let raw: Buffer;
   try {
     raw = await req.body(MAX_ARM_BODY);
@@ -226,6 +263,7 @@ async function readJson(req: Request): Promise<Record<string, unknown>> {
     if (err instanceof BodyTooLargeError) throw new ArmError(413, 'RequestEntityTooLarge', `The request content size exceeds the maximum size of ${MAX_ARM_BODY} bytes.`);
     throw err;
   }
+  if (raw.length === 0 && optional) return {};
   if (raw.length === 0) throw new ArmError(400, 'InvalidRequestContent', 'The request content was invalid and could not be deserialized: the body is empty.');
   const contentType = (req.header('content-type') ?? '').toLowerCase();
   if (contentType && !contentType.startsWith('application/json') && !contentType.includes('+json')) {
@@ -243,13 +281,16 @@ async function readJson(req: Request): Promise<Record<string, unknown>> {
   return value as Record<string, unknown>;
 }
 
+/** Every region Mimic lists, by display name as provider GETs spell them. */
+const PROVIDER_LOCATIONS = REGIONS.map((r) => r.displayName);
+
 function providerView(sub: string, namespace: string): Record<string, unknown> {
   return {
     id: `/subscriptions/${sub}/providers/${namespace}`,
     namespace,
     registrationState: 'Registered',
     registrationPolicy: 'RegistrationRequired',
-    resourceTypes: typesOf(namespace).map((resourceType) => ({ resourceType, locations: [], apiVersions: [] })),
+    resourceTypes: typesOf(namespace).map((resourceType) => ({ resourceType, locations: PROVIDER_LOCATIONS, apiVersions: apiVersionsOf(namespace, resourceType), capabilities: 'SupportsTags, SupportsLocation' })),
   };
 }
 

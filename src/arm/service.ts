@@ -4,12 +4,14 @@ import type { Op, Store } from '../store/types.js';
 import { DerivedCache } from '../store/derived.js';
 import type { TenantInfo } from '../directory/types.js';
 import { ArmError, notFound, resourceGroupNotFound, invalidContent } from './errors.js';
-import { formatResourceId, fullType, keyOf, resourceGroupId, type ResourceId, type ResourceTarget } from './ids.js';
+import { PRINCIPALS, type ServicePrincipal } from '../directory/types.js';
+import { formatResourceId, fullType, keyOf, parseResourceId, resourceGroupId, type ResourceId, type ResourceTarget } from './ids.js';
 import { hostTypeOf } from './hostTypes.js';
 import { identityView, removeSystem, resolveIdentity } from './identity.js';
 import { RESOURCES, RESOURCE_GROUPS, type Caller, type StoredResource, type StoredResourceGroup, type SystemData } from './model.js';
 import { validateResourceGroupName, validateResourceName } from './names.js';
 import type { ResourceTypeRegistry } from './resourceTypes.js';
+import { checkTags, ScopeTags } from './tags.js';
 
 /** Decides whether a caller may perform an action at a scope; throws ArmError 403 when not. */
 export interface Authorizer {
@@ -23,7 +25,7 @@ export interface Authorizer {
 export const allowAll: Authorizer = { check() {} };
 
 export interface WriteResult<T> {
-  status: 200 | 201;
+  status: 200 | 201 | 202;
   body: T;
 }
 
@@ -33,12 +35,15 @@ export class ArmService {
   authorizer: Authorizer = allowAll;
 
   private readonly viewJson: DerivedCache<Buffer>;
+  /** `{scope}/providers/Microsoft.Resources/tags/default`. */
+  readonly tags: ScopeTags;
 
   constructor(
     private readonly store: Store,
     readonly tenant: TenantInfo,
     private readonly types: ResourceTypeRegistry,
   ) {
+    this.tags = new ScopeTags(store, tenant.subscriptionId, () => this.authorizer);
     this.viewJson = new DerivedCache<Buffer>(store, RESOURCES, (e) => Buffer.from(JSON.stringify(this.view(e.value as StoredResource)), 'utf8'));
   }
 
@@ -189,6 +194,31 @@ export class ArmService {
     return (await this.store.get<StoredResource>(RESOURCES, keyOf(id)))?.value;
   }
 
+  /**
+   * `GET {resourceId}/providers/Microsoft.ManagedIdentity/identities/default`: the resource's
+   * system-assigned identity as a resource (Azure's SystemAssignedIdentity shape); 404 when the
+   * resource has none.
+   */
+  async systemAssignedIdentity(caller: Caller, resourceId: string): Promise<Record<string, unknown>> {
+    const r = parseResourceId(resourceId);
+    if (!r) throw new ArmError(400, 'InvalidScope', `The scope '${resourceId}' is not a resource id.`);
+    this.requireSubscription(r.subscriptionId);
+    const doc = await this.readResource(r);
+    const id = `${doc.id}/providers/Microsoft.ManagedIdentity/identities/default`;
+    this.authorizer.check(caller, 'Microsoft.ManagedIdentity/identities/read', doc.id);
+    const principalId = doc.identity?.principalId;
+    const sp = principalId ? (await this.store.get<ServicePrincipal>(PRINCIPALS, principalId))?.value : undefined;
+    if (!principalId || !sp) throw new ArmError(404, 'ResourceNotFound', `The resource '${doc.id}' has no system-assigned identity.`);
+    return {
+      id,
+      name: 'default',
+      type: 'Microsoft.ManagedIdentity/identities',
+      location: doc.location ?? 'global',
+      tags: doc.tags ?? {},
+      properties: { tenantId: this.tenant.tenantId, principalId, clientId: sp.appId, clientSecretUrl: `https://control-${doc.location ?? 'global'}.identity.azure.net${id}/credentials?tid=${this.tenant.tenantId}&oid=${principalId}&aid=${sp.appId}` },
+    };
+  }
+
   view(doc: StoredResource): Record<string, unknown> {
     const hooks = this.types.get(doc.type);
     if (hooks?.view) return hooks.view(doc);
@@ -251,10 +281,21 @@ export class ArmService {
     );
     if (identity.identity) doc.identity = identity.identity;
     const ops: Op[] = [...identity.ops];
-    if (hooks?.beforeWrite) ops.push(...(await hooks.beforeWrite(doc, { caller, tenantId: this.tenant.tenantId, previous, mode, body, apiVersion: opts.apiVersion })));
+    if (hooks?.beforeWrite) ops.push(...(await hooks.beforeWrite(doc, { caller, tenantId: this.tenant.tenantId, previous, mode, body, apiVersion: opts.apiVersion, parent })));
     ops.push({ op: 'put', kind: RESOURCES, key, value: doc });
     await this.store.apply(ops);
-    return { status: previous ? 200 : 201, body: this.view(doc) };
+    return { status: previous ? 200 : (hooks?.createdStatus ?? 201), body: this.view(doc) };
+  }
+
+  /** The status a DELETE answers: Azure's per type (some answer 204 even when something was deleted). */
+  deleteStatus(type: string, deleted: boolean): number {
+    if (!deleted) return 204;
+    return this.types.get(type)?.deletedStatus ?? 200;
+  }
+
+  /** True when the type's PUT may come without a body (Azure's spec marks the body optional). */
+  bodyOptional(type: string): boolean {
+    return this.types.get(type)?.bodyOptional === true;
   }
 
   async deleteResource(caller: Caller, r: ResourceId): Promise<boolean> {
@@ -327,16 +368,4 @@ export class ArmService {
 /** Azure stores locations lower-case without spaces ("East US" -> "eastus"). */
 export function normalizeLocation(location: string): string {
   return location.toLowerCase().replace(/\s+/g, '');
-}
-
-function checkTags(tags: unknown): Record<string, string> | undefined {
-  if (tags === undefined || tags === null) return undefined;
-  if (typeof tags !== 'object' || Array.isArray(tags)) throw invalidContent("The property 'tags' must be an object of string values.");
-  const entries = Object.entries(tags as Record<string, unknown>);
-  if (entries.length > 50) throw new ArmError(400, 'InvalidTag', 'A resource can have at most 50 tags.');
-  for (const [k, v] of entries) {
-    if (typeof v !== 'string') throw invalidContent(`The tag '${k}' must have a string value.`);
-    if (k.length > 512 || v.length > 256) throw new ArmError(400, 'InvalidTagNameLength', `The tag '${k}' is too long: names are at most 512 characters and values at most 256.`);
-  }
-  return tags as Record<string, string>;
 }

@@ -24,7 +24,7 @@ export const userAssignedIdentityHooks: ResourceTypeHooks = {
     }
     const prev = ctx.previous?.properties as { principalId?: string; clientId?: string } | undefined;
     if (prev?.principalId && prev.clientId) {
-      doc.properties = { tenantId: ctx.tenantId, principalId: prev.principalId, clientId: prev.clientId, ...(isolationScope ? { isolationScope } : {}) };
+      doc.properties = { tenantId: ctx.tenantId, principalId: prev.principalId, clientId: prev.clientId, isolationScope: isolationScope ?? 'None' };
       return [];
     }
     const sp: ServicePrincipal = {
@@ -37,7 +37,7 @@ export const userAssignedIdentityHooks: ResourceTypeHooks = {
       accountEnabled: true,
       createdDateTime: new Date().toISOString(),
     };
-    doc.properties = { tenantId: ctx.tenantId, principalId: sp.objectId, clientId: sp.appId, ...(isolationScope ? { isolationScope } : {}) };
+    doc.properties = { tenantId: ctx.tenantId, principalId: sp.objectId, clientId: sp.appId, isolationScope: isolationScope ?? 'None' };
     return [{ op: 'put', kind: PRINCIPALS, key: sp.objectId, value: sp, ifAbsent: true }];
   },
   beforeDelete(doc) {

@@ -20,7 +20,8 @@ export class KvAuthorizer {
       if (!decision.allowed) throw rbacDenied(vault, caller, action, scope, decision);
       return;
     }
-    if (!vault.policies.permits(caller.objectId, caller.appId, POLICY_CATEGORY[op.coll], op.permission)) {
+    const category = POLICY_CATEGORY[op.coll];
+    if (!vault.policies.permits(caller.objectId, caller.appId, category, op.permission) && !(op.orPermission && vault.policies.permits(caller.objectId, caller.appId, category, op.orPermission))) {
       throw policyDenied(vault, caller, op);
     }
   }

@@ -19,7 +19,7 @@ export class KvError extends Error {
 export function sendKvError(res: ServerResponse, err: KvError, extraHeaders?: Record<string, string>): void {
   const error: Record<string, unknown> = { code: err.code, message: err.message };
   if (err.innerCode) error.innererror = { code: err.innerCode };
-  sendJson(res, err.status, { error }, { ...extraHeaders, ...err.headers });
+  sendJson(res, err.status, { error }, { ...extraHeaders, 'x-ms-error-code': err.code, ...err.headers });
 }
 
 export const badParameter = (message: string) => new KvError(400, 'BadParameter', message);

@@ -74,7 +74,7 @@ function parseKeyOps(raw: unknown, family: KeyFamily, fallback?: string[]): stri
   return [...(raw as string[])];
 }
 
-function checkProtection(vault: VaultInfo, kty: string): void {
+function checkProtection(vault: Pick<VaultInfo, 'premium'>, kty: string): void {
   if (kty.endsWith('-HSM') && !vault.premium) throw badParameter(`Keys of type ${kty} need a premium vault.`);
 }
 
@@ -103,15 +103,22 @@ async function writeNewVersion(ctx: KvContext, make: (version: string) => Promis
   });
 }
 
-const create: KvHandler = async (ctx) => {
-  const body = await jsonBody(ctx.req);
+/** What a new key is to be (from a create request in the data plane's wire names), validated. */
+export interface KeySpec {
+  kty: string;
+  family: KeyFamily;
+  size?: number;
+  exponent?: number;
+  crv?: string;
+  keyOps: string[];
+}
+
+export function parseKeySpec(body: Record<string, unknown>, vault: Pick<VaultInfo, 'premium'>): KeySpec {
   const kty = body.kty;
   if (typeof kty !== 'string') throw badParameter("The property 'kty' is required.");
   const family = familyOf(kty);
   if (!family) throw badParameter(`The key type '${kty}' is not supported by a vault; use RSA, RSA-HSM, EC or EC-HSM.`);
-  checkProtection(ctx.vault, kty);
-  const attributes = parseAttributes(body.attributes);
-  refuseRelease(body, attributes);
+  checkProtection(vault, kty);
   let size: number | undefined;
   let exponent: number | undefined;
   let crv: string | undefined;
@@ -124,9 +131,30 @@ const create: KvHandler = async (ctx) => {
     crv = body.crv === undefined || body.crv === null ? 'P-256' : String(body.crv);
     if (!EC_CURVE_NAMES.includes(crv)) throw badParameter(`The curve '${crv}' is not supported; use ${EC_CURVE_NAMES.join(', ')}.`);
   }
-  const keyOps = parseKeyOps(body.key_ops, family);
+  return { kty, family, size, exponent, crv, keyOps: parseKeyOps(body.key_ops, family) };
+}
+
+/** A key version record for a new key (its private key generated and sealed). */
+export async function newKeyVersion(sealer: Sealer, vault: string, name: string, spec: KeySpec, attributes: Partial<Attributes>, tags?: Record<string, string>): Promise<VersionRecord> {
+  const now = nowSeconds();
+  const version = newVersionId();
+  const privateKey = await generateKey(spec.family, { size: spec.size, exponent: spec.exponent, crv: spec.crv });
+  const rec: VersionRecord = {
+    version,
+    attributes: { enabled: attributes.enabled ?? true, ...attributes, created: now, updated: now },
+    key: storedKey(sealer, vault, name, version, spec.kty, spec.keyOps, privateKey),
+  };
+  if (tags) rec.tags = tags;
+  return rec;
+}
+
+const create: KvHandler = async (ctx) => {
+  const body = await jsonBody(ctx.req);
+  const spec = parseKeySpec(body, ctx.vault);
+  const attributes = parseAttributes(body.attributes);
+  refuseRelease(body, attributes);
   const tags = parseTags(body.tags);
-  return writeNewVersion(ctx, async () => ({ kty, keyOps, privateKey: await generateKey(family, { size, exponent, crv }) }), { attributes, tags });
+  return writeNewVersion(ctx, async () => ({ kty: spec.kty, keyOps: spec.keyOps, privateKey: await generateKey(spec.family, { size: spec.size, exponent: spec.exponent, crv: spec.crv }) }), { attributes, tags });
 };
 
 const importKey: KvHandler = async (ctx) => {

@@ -13,11 +13,20 @@ export interface OperationSpec {
   permission: string;
   /** Decided at the item's own scope (`{vault}/secrets/{name}`) rather than the vault's. */
   itemScoped: boolean;
+  /** A second access-policy permission that also grants the operation (`manageissuers`). */
+  orPermission?: string;
 }
 
 export const DATA_ACTION_PREFIX = 'Microsoft.KeyVault/vaults/';
 
-const op = (coll: Collection, action: string, permission: string, itemScoped = true): OperationSpec => ({ coll, action, dataAction: DATA_ACTION_PREFIX + action, permission, itemScoped });
+const op = (coll: Collection, action: string, permission: string, itemScoped = true, orPermission?: string): OperationSpec => ({
+  coll,
+  action,
+  dataAction: DATA_ACTION_PREFIX + action,
+  permission,
+  itemScoped,
+  ...(orPermission ? { orPermission } : {}),
+});
 
 export const OPERATIONS = {
   // secrets
@@ -77,6 +86,18 @@ export const OPERATIONS = {
   'certificate.deletedGet': op('certificates', 'certificates/read', 'get'),
   'certificate.recover': op('certificates', 'certificates/recover/action', 'recover'),
   'certificate.purge': op('certificates', 'certificates/purge/action', 'purge'),
+  // vault-wide certificate settings: contacts have one data action (write) for every operation
+  'certificate.setContacts': op('certificates', 'certificatecontacts/write', 'managecontacts', false),
+  'certificate.getContacts': op('certificates', 'certificatecontacts/write', 'managecontacts', false),
+  'certificate.deleteContacts': op('certificates', 'certificatecontacts/write', 'managecontacts', false),
+  'certificate.setIssuer': op('certificates', 'certificatecas/write', 'setissuers', false, 'manageissuers'),
+  'certificate.updateIssuer': op('certificates', 'certificatecas/write', 'setissuers', false, 'manageissuers'),
+  'certificate.getIssuer': op('certificates', 'certificatecas/read', 'getissuers', false, 'manageissuers'),
+  'certificate.deleteIssuer': op('certificates', 'certificatecas/delete', 'deleteissuers', false, 'manageissuers'),
+  'certificate.listIssuers': op('certificates', 'certificatecas/read', 'listissuers', false, 'manageissuers'),
+  // random bytes: Key Vault names no vault permission for it; Mimic asks for `rng/action` (as
+  // Managed HSM's `managedHsm/rng/action`) under RBAC and the keys `get` permission under policies
+  'key.randomBytes': op('keys', 'rng/action', 'get', false),
 } as const satisfies Record<string, OperationSpec>;
 
 export type OperationId = keyof typeof OPERATIONS;

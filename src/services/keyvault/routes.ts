@@ -74,8 +74,24 @@ function checkName(name: string): string {
   return name;
 }
 
+/** `/certificates/contacts` and `/certificates/issuers[/{name}]`: vault-wide settings, not certificates. */
+function certificateSettingsRoute(method: string, path: string, segs: string[]): Route | undefined {
+  const second = segs[1]!.toLowerCase();
+  if (second === 'contacts' && segs.length === 2) {
+    return { op: pick({ PUT: 'certificate.setContacts', GET: 'certificate.getContacts', DELETE: 'certificate.deleteContacts' }, method, path), name: '' };
+  }
+  if (second !== 'issuers') return undefined;
+  if (segs.length === 2) return { op: pick({ GET: 'certificate.listIssuers' }, method, path), name: '' };
+  if (segs.length === 3) {
+    const op = pick({ PUT: 'certificate.setIssuer', PATCH: 'certificate.updateIssuer', GET: 'certificate.getIssuer', DELETE: 'certificate.deleteIssuer' }, method, path);
+    return { op, name: checkName(segs[2]!) };
+  }
+  return { op: pick(undefined, method, path), name: '' };
+}
+
 export function resolveRoute(method: string, path: string, segs: string[]): Route {
   const first = segs[0]?.toLowerCase() ?? '';
+  if (first === 'rng' && segs.length === 1) return { op: pick({ POST: 'key.randomBytes' }, method, path), name: '' };
   const deleted = first.startsWith('deleted') && COLLECTIONS[first.slice(7)] !== undefined;
   const collName = deleted ? first.slice(7) : first;
   const coll = COLLECTIONS[collName];
@@ -93,8 +109,9 @@ export function resolveRoute(method: string, path: string, segs: string[]): Rout
 
   if (n === 1) return { op: pick({ GET: `${p}.list` as OperationId }, method, path), name: '' };
   if (n === 2 && segs[1]!.toLowerCase() === 'restore' && method === 'POST') return { op: `${p}.restore` as OperationId, name: '' };
-  if (collName === 'certificates' && (segs[1]!.toLowerCase() === 'contacts' || segs[1]!.toLowerCase() === 'issuers')) {
-    throw badParameter('Certificate contacts and issuers are not supported by Mimic.');
+  if (collName === 'certificates') {
+    const settings = certificateSettingsRoute(method, path, segs);
+    if (settings) return settings;
   }
   const name = checkName(segs[1]!);
   if (n === 2) {

@@ -6,6 +6,7 @@ import type { ModuleSetup } from '../../server/context.js';
 import { KvAuthenticator } from './authenticate.js';
 import { KvAuthorizer } from './authorize.js';
 import { certificateHandlers, CERTIFICATES } from './certificates.js';
+import { certificateSettingsHandlers } from './certificateSettings.js';
 import { KeyVaultDataPlane } from './dataPlane.js';
 import { keyHandlers, KEYS } from './keys.js';
 import type { CollectionSpec } from './lifecycle.js';
@@ -17,6 +18,7 @@ import { VAULT_DNS_SUFFIX } from './vaultModel.js';
 import { accessPolicyOperationHooks, isValidVaultName, vaultHooks } from './vaultResource.js';
 import { DeletedVaults, keyVaultProviderOperations } from './deletedVaults.js';
 import { vaultSecretHooks } from './vaultSecretResource.js';
+import { vaultKeyHooks, vaultKeyReads } from './vaultKeyResource.js';
 
 const SPECS: Record<Collection, CollectionSpec> = { secrets: SECRETS, keys: KEYS, certificates: CERTIFICATES };
 
@@ -26,11 +28,14 @@ export const setupKeyVault: ModuleSetup = async (ctx) => {
   ctx.types.register(vaultHooks(ctx.store, deleted));
   ctx.types.register(accessPolicyOperationHooks(ctx.store));
   ctx.types.register(vaultSecretHooks(data, ctx.sealer));
-  ctx.armRouter.registerExtension('Microsoft.KeyVault', keyVaultProviderOperations(ctx.arm, deleted, ctx.store, isValidVaultName));
+  ctx.types.register(vaultKeyHooks(data, ctx.sealer));
+  const providerOperations = keyVaultProviderOperations(ctx.arm, deleted, ctx.store, isValidVaultName);
+  const keyReads = vaultKeyReads(ctx.arm, data);
+  ctx.armRouter.registerExtension('Microsoft.KeyVault', async (x) => ((await keyReads(x)) === false ? providerOperations(x) : undefined));
   const index = await VaultIndex.load(ctx.store);
   ctx.onClose.push(() => index.close());
   const specOf = (c: Collection) => SPECS[c];
-  const handlers = { ...secretHandlers(specOf), ...keyHandlers(specOf), ...certificateHandlers(specOf) };
+  const handlers = { ...secretHandlers(specOf), ...keyHandlers(specOf), ...certificateHandlers(specOf), ...certificateSettingsHandlers() };
   const plane = new KeyVaultDataPlane(index, new KvAuthenticator(ctx.tokens), new KvAuthorizer(ctx.authz), data, ctx.sealer, handlers);
   ctx.originRoutes.push({ matches: (req) => plane.matches(req), handle: (req, res) => plane.handle(req, res) });
   ctx.onReady.push((origin) => {

@@ -103,6 +103,8 @@ export function vaultHooks(store: Store, deleted: DeletedVaults): ResourceTypeHo
     type: VAULT_TYPE,
     validateName: validateVaultName,
     async beforeWrite(doc, ctx) {
+      // Azure returns `tags: {}` for a vault without tags.
+      doc.tags ??= {};
       const recover = (ctx.body.properties as { createMode?: unknown } | undefined)?.createMode === 'recover';
       if (ctx.previous) {
         doc.properties = vaultProperties(ctx, doc.name);

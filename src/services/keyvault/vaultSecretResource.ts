@@ -69,6 +69,8 @@ export function vaultSecretHooks(data: VaultData, sealer: Sealer): ResourceTypeH
         ops.push(data.putVersionOp(ref, rec, { mustBeNew: true }), { op: 'put', kind: KV_OBJECTS, key: objectKey(vault, 'secrets', name), value: obj, ifVersion: current?.version ?? 0 });
         secretUriWithVersion = `${base}/${version}`;
       }
+      // Child resources of a vault carry its location, as in Azure.
+      if (ctx.parent?.location) doc.location = ctx.parent.location;
       doc.properties = { ...(contentType !== undefined ? { contentType } : {}), attributes, secretUri: base, ...(secretUriWithVersion ? { secretUriWithVersion } : {}) };
       return ops;
     },

@@ -84,7 +84,7 @@ async function handle(d: StorageActionDeps, req: Request, res: ServerResponse): 
 }
 
 function sendKeys(d: StorageActionDeps, res: ServerResponse, accountId: string): void {
-  const keys = d.accounts.keysOf(accountId).map((k) => ({ creationTime: k.creationTime, keyName: k.keyName, value: k.value, permissions: 'FULL' }));
+  const keys = d.accounts.keysOf(accountId).map((k) => ({ creationTime: k.creationTime, keyName: k.keyName, value: k.value, permissions: 'Full' }));
   sendJson(res, 200, { keys });
 }
 

@@ -8,8 +8,9 @@ import { identityView } from '../../arm/identity.js';
 import { RESOURCES, type StoredResource, type SystemData } from '../../arm/model.js';
 import { validateResourceName } from '../../arm/names.js';
 import type { ResourceTypeHooks } from '../../arm/resourceTypes.js';
+import { pairedRegion } from '../../arm/locations.js';
 import type { Sealer } from '../../crypto/masterKey.js';
-import type { Op } from '../../store/types.js';
+import type { Op, Store } from '../../store/types.js';
 import { keysOp, newAccountKeys, STORAGE_ACCOUNT_TYPE, STORAGE_KEYS, type StorageAccount, type StorageAccounts } from './accounts.js';
 import type { AzuriteBackend, StorageService } from './azurite.js';
 import type { EmulatorCalls } from './emulatorCalls.js';
@@ -29,12 +30,15 @@ export const CHILD_TYPES: Record<MirrorKind, { type: string; service: StorageSer
 
 const KINDS = ['StorageV2', 'Storage', 'BlobStorage', 'BlockBlobStorage', 'FileStorage'];
 const SKUS = ['Standard_LRS', 'Standard_GRS', 'Standard_RAGRS', 'Standard_ZRS', 'Premium_LRS', 'Premium_ZRS', 'Standard_GZRS', 'Standard_RAGZRS'];
+const GEO_SKUS = ['Standard_GRS', 'Standard_RAGRS', 'Standard_GZRS', 'Standard_RAGZRS'];
+const READ_ACCESS_GEO_SKUS = ['Standard_RAGRS', 'Standard_RAGZRS'];
 const QUEUE_NAME = /^(?!.*--)[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
 const TABLE_NAME = /^[A-Za-z][A-Za-z0-9]{2,62}$/;
 const ACCOUNT_NAME = /^[a-z0-9]{3,24}$/;
 
 export interface StorageArmDeps {
   accounts: StorageAccounts;
+  store: Store;
   backend: AzuriteBackend;
   emulator: EmulatorCalls;
   sealer: Sealer;
@@ -72,10 +76,31 @@ function accountProperties(doc: StoredResource, previous: StoredResource | undef
     ...prev,
     ...requested,
   };
+  // An update naming only some networkAcls fields keeps Azure's defaults for the others.
+  const acls = merged.networkAcls;
+  if (acls === null || typeof acls !== 'object' || Array.isArray(acls)) throw new ArmError(400, 'InvalidRequestContent', "'properties.networkAcls' must be an object.", 'properties.networkAcls');
+  merged.networkAcls = { bypass: 'AzureServices', virtualNetworkRules: [], ipRules: [], defaultAction: 'Allow', ...(acls as Props) };
+  // Azure records when each encryption service was switched on.
+  const enc = merged.encryption as { services?: Record<string, Props> } | undefined;
+  const prevServices = (prev.encryption as { services?: Record<string, Props> } | undefined)?.services ?? {};
+  if (enc && typeof enc === 'object' && enc.services && typeof enc.services === 'object') {
+    for (const [name, svc] of Object.entries(enc.services)) {
+      if (svc && typeof svc === 'object' && svc.enabled !== false) svc.lastEnabledTime = prevServices[name]?.lastEnabledTime ?? now;
+    }
+  }
   merged.provisioningState = 'Succeeded';
   merged.creationTime = prev.creationTime ?? now;
   merged.primaryLocation = doc.location;
   merged.statusOfPrimary = 'available';
+  // Geo-redundant SKUs replicate to the region's pair.
+  const secondary = GEO_SKUS.includes(String((doc.sku as { name?: string } | undefined)?.name)) ? (pairedRegion(doc.location ?? '') ?? 'westus') : undefined;
+  if (secondary) {
+    merged.secondaryLocation = secondary;
+    merged.statusOfSecondary = 'available';
+  } else {
+    delete merged.secondaryLocation;
+    delete merged.statusOfSecondary;
+  }
   merged.keyCreationTime = prev.keyCreationTime ?? { key1: now, key2: now };
   delete merged.primaryEndpoints;
   return merged;
@@ -85,9 +110,16 @@ function childDoc(id: string, name: string, type: string, systemData: SystemData
   return { id, name, type, properties, systemData };
 }
 
+/** An entity tag in Storage's form ("0x" and the hex of a timestamp-like counter). */
+function newEtag(): string {
+  return `"0x${(Date.now() * 1000 + Math.floor(Math.random() * 1000)).toString(16).toUpperCase()}"`;
+}
+
 export function storageAccountHooks(d: StorageArmDeps): ResourceTypeHooks {
   return {
     type: STORAGE_ACCOUNT_TYPE,
+    // Azure answers 200 (or 202 and polling) to a create; clients such as az refuse 201.
+    createdStatus: 200,
     validateName: validateAccountName,
     async beforeWrite(doc, ctx) {
       const taken = d.accounts.get(doc.name);
@@ -102,12 +134,22 @@ export function storageAccountHooks(d: StorageArmDeps): ResourceTypeHooks {
       const requested = (ctx.body.properties ?? {}) as Props;
       doc.properties = accountProperties(doc, ctx.previous, requested);
       const ops: Op[] = [];
+      if (ctx.previous && (ctx.previous.sku as { name?: string } | undefined)?.name !== skuName) {
+        // The blob and file services show the account's sku.
+        for (const service of ['blob', 'file'] as const) {
+          const id = `${doc.id}/${service}Services/default`;
+          const e = await d.store.get<StoredResource>(RESOURCES, keyOf(id));
+          if (e) ops.push({ op: 'put', kind: RESOURCES, key: keyOf(id), value: { ...e.value, sku: doc.sku } });
+        }
+      }
       if (!ctx.previous) {
         const key = keyOf(doc.id);
         ops.push(keysOp(key, newAccountKeys(d.sealer, key, doc.id)));
         for (const [service, type] of Object.entries(SERVICE_TYPES)) {
           const id = `${doc.id}/${service}Services/default`;
-          ops.push({ op: 'put', kind: RESOURCES, key: keyOf(id), value: childDoc(id, 'default', type, doc.systemData, service === 'blob' ? { cors: { corsRules: [] }, deleteRetentionPolicy: { allowPermanentDelete: false, enabled: false } } : { cors: { corsRules: [] } }) });
+          const value = childDoc(id, 'default', type, doc.systemData, service === 'blob' ? { cors: { corsRules: [] }, deleteRetentionPolicy: { allowPermanentDelete: false, enabled: false } } : { cors: { corsRules: [] } });
+          if (service === 'blob' || service === 'file') value.sku = doc.sku;
+          ops.push({ op: 'put', kind: RESOURCES, key: keyOf(id), value });
         }
         // Bring the emulator up now, so the account's data plane answers at once.
         await d.backend.start();
@@ -124,13 +166,40 @@ export function storageAccountHooks(d: StorageArmDeps): ResourceTypeHooks {
       const v: Record<string, unknown> = { ...rest };
       const iv = identityView(identity);
       if (iv) v.identity = iv;
-      v.properties = {
-        ...doc.properties,
-        primaryEndpoints: { blob: d.endpoint('blob', doc.name), queue: d.endpoint('queue', doc.name), table: d.endpoint('table', doc.name) },
-      };
+      v.properties = { ...doc.properties, ...endpointsOf(d, doc) };
       return v;
     },
   };
+}
+
+/**
+ * The account's endpoints: blob, queue and table at Mimic's gates; dfs, web and file (services
+ * Mimic does not serve) under Azure's names. Routing-preference and read-access secondary
+ * endpoints as Azure publishes them.
+ */
+function endpointsOf(d: StorageArmDeps, doc: StoredResource): Props {
+  const n = doc.name;
+  const azure = (suffix: string, service: string) => `https://${n}${suffix}.${service}.core.windows.net/`;
+  const primaryEndpoints: Props = {
+    blob: d.endpoint('blob', n),
+    queue: d.endpoint('queue', n),
+    table: d.endpoint('table', n),
+    file: azure('', 'file'),
+    web: azure('', 'web'),
+    dfs: azure('', 'dfs'),
+  };
+  const routing = ((doc.properties ?? {}) as Props).routingPreference as { publishMicrosoftEndpoints?: boolean; publishInternetEndpoints?: boolean } | undefined;
+  if (routing?.publishMicrosoftEndpoints) {
+    primaryEndpoints.microsoftEndpoints = Object.fromEntries(['blob', 'queue', 'table', 'file', 'web', 'dfs'].map((s) => [s, azure('-microsoftrouting', s)]));
+  }
+  if (routing?.publishInternetEndpoints) {
+    primaryEndpoints.internetEndpoints = Object.fromEntries(['blob', 'file', 'web', 'dfs'].map((s) => [s, azure('-internetrouting', s)]));
+  }
+  const out: Props = { primaryEndpoints };
+  if (READ_ACCESS_GEO_SKUS.includes(String((doc.sku as { name?: string } | undefined)?.name))) {
+    out.secondaryEndpoints = Object.fromEntries(['blob', 'queue', 'table', 'web', 'dfs'].map((s) => [s, azure('-secondary', s)]));
+  }
+  return out;
 }
 
 /** blobServices/queueServices/tableServices/fileServices: always named 'default'. */
@@ -142,6 +211,8 @@ export function serviceHooks(): ResourceTypeHooks[] {
     },
     beforeWrite(doc, ctx) {
       doc.properties = { ...((ctx.previous?.properties ?? {}) as Props), ...((ctx.body.properties ?? {}) as Props) };
+      // The sku is the account's, not the caller's to set.
+      if (ctx.previous?.sku !== undefined) doc.sku = ctx.previous.sku;
       return [];
     },
   }));
@@ -198,6 +269,7 @@ export function childHooks(d: StorageArmDeps): ResourceTypeHooks[] {
         remainingRetentionDays: 0,
         lastModifiedTime: new Date().toISOString(),
       };
+      (doc as StoredResource & { etag?: string }).etag = newEtag();
       return [];
     },
     async beforeDelete(doc) {
@@ -208,6 +280,8 @@ export function childHooks(d: StorageArmDeps): ResourceTypeHooks[] {
   };
   const queue: ResourceTypeHooks = {
     type: CHILD_TYPES.queue.type.toLowerCase(),
+    createdStatus: 200,
+    deletedStatus: 204,
     validateName(name) {
       if (!QUEUE_NAME.test(name)) throw new ArmError(400, 'InvalidResourceName', `Queue name '${name}' is invalid: use 3 to 63 lower-case letters, digits and single hyphens, starting and ending with a letter or digit.`);
     },
@@ -227,6 +301,9 @@ export function childHooks(d: StorageArmDeps): ResourceTypeHooks[] {
   };
   const table: ResourceTypeHooks = {
     type: CHILD_TYPES.table.type.toLowerCase(),
+    createdStatus: 200,
+    deletedStatus: 204,
+    bodyOptional: true,
     validateName(name) {
       if (!TABLE_NAME.test(name) || name.toLowerCase() === 'tables') throw new ArmError(400, 'InvalidResourceName', `Table name '${name}' is invalid: use 3 to 63 letters and digits, starting with a letter.`);
     },
@@ -253,5 +330,7 @@ export function mirrorOps(account: StorageAccount, kind: MirrorKind, name: strin
   const now = new Date().toISOString();
   const systemData: SystemData = { createdBy: by.createdBy, createdByType: by.createdByType, createdAt: now, lastModifiedBy: by.createdBy, lastModifiedByType: by.createdByType, lastModifiedAt: now };
   const properties: Props = kind === 'container' ? { publicAccess: 'None', metadata: {}, leaseStatus: 'Unlocked', leaseState: 'Available', hasImmutabilityPolicy: false, hasLegalHold: false, deleted: false, lastModifiedTime: now } : kind === 'queue' ? { metadata: {} } : { tableName: name };
-  return [{ op: 'put', kind: RESOURCES, key: keyOf(id), value: childDoc(id, name, t.type, systemData, properties), ifAbsent: true }];
+  const value = childDoc(id, name, t.type, systemData, properties);
+  if (kind === 'container') (value as StoredResource & { etag?: string }).etag = newEtag();
+  return [{ op: 'put', kind: RESOURCES, key: keyOf(id), value, ifAbsent: true }];
 }

@@ -12,6 +12,7 @@
 // naming the caller (the emulator only checks a token's shape).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { IncomingMessage as Message } from 'node:http';
+import { randomUUID } from 'node:crypto';
 import type { AuthzEngine } from '../../authz/index.js';
 import type { TokenService } from '../../sts/tokens.js';
 import { TokenError, type TokenProblem } from '../../sts/jwt.js';
@@ -157,6 +158,11 @@ export class StorageGate {
         if (mirror.statuses.includes(res.statusCode)) this.o.onMirror({ account, kind: mirror.kind, name: mirror.name, action: mirror.action, principalId });
       });
     }
+    if (op.name === 'GetUserDelegationKey') {
+      // The emulator answers this one without Storage's standard response headers.
+      res.setHeader('x-ms-request-id', randomUUID());
+      res.setHeader('x-ms-version', String(req.headers['x-ms-version'] ?? UDK_VERSION));
+    }
     // Key and SAS requests keep their own credentials; bearer requests carry the internal token.
     const bearer = auth !== undefined && principalId !== undefined;
     return this.forward(body ? replay(req, body) : req, res, bearer ? this.internalToken(principalId, tenantId) : undefined);
@@ -283,6 +289,9 @@ export class StorageGate {
     return this.o.backend.start().then(() => (this.o.backend.listener(this.service) as RequestListener)(req, res));
   }
 }
+
+/** The service version named when the request names none (User Delegation Keys need 2018-11-09 or later). */
+const UDK_VERSION = '2025-01-05';
 
 function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {

@@ -95,7 +95,7 @@ export const setupStorage: ModuleSetup = async (ctx) => {
     backend.start().catch((err: unknown) => console.error('mimic: the storage emulator did not start:', err));
   });
 
-  const deps = { accounts, backend, emulator, sealer: ctx.sealer, endpoint };
+  const deps = { accounts, store: ctx.store, backend, emulator, sealer: ctx.sealer, endpoint };
   ctx.types.register(storageAccountHooks(deps));
   for (const h of serviceHooks()) ctx.types.register(h);
   for (const h of childHooks(deps)) ctx.types.register(h);
