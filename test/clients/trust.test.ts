@@ -75,16 +75,18 @@ describe('client trust', () => {
     const r = await runCli(['ca', 'export', '--format', 'p12', '--out', store, '--password', 's3cret-pw', '--data-dir', m.dataDir]);
     assert.equal(r.code, 0, r.stderr);
     const fingerprint = new X509Certificate(await readFile(m.endpoints.caCertFile)).fingerprint256;
-    const list = await runWith('keytool', ['-list', '-v', '-keystore', store, '-storetype', 'PKCS12', '-storepass', 's3cret-pw', '-alias', 'mimic-local-ca'], {});
+    // JVM start-up is slow on a loaded machine: generous time limits.
+    const slow = { timeoutMs: 180_000 };
+    const list = await runWith('keytool', ['-list', '-v', '-keystore', store, '-storetype', 'PKCS12', '-storepass', 's3cret-pw', '-alias', 'mimic-local-ca'], {}, slow);
     assert.equal(list.code, 0, list.stdout + list.stderr);
     assert.match(list.stdout, /Entry type: trustedCertEntry/);
     assert.ok(list.stdout.includes(`SHA256: ${fingerprint}`), list.stdout);
     // The system roots come along (Java's trustStore replaces its own), unless --ca-only.
-    const all = await runWith('keytool', ['-list', '-keystore', store, '-storepass', 's3cret-pw'], {});
+    const all = await runWith('keytool', ['-list', '-keystore', store, '-storepass', 's3cret-pw'], {}, slow);
     const roots = (await readFile(SYSTEM_ROOTS_FILE, 'utf8')).match(CERTS)!.length;
     assert.equal(all.stdout.match(/trustedCertEntry/g)!.length, 1 + roots);
     // The store's integrity is checked with its password.
-    const wrong = await runWith('keytool', ['-list', '-keystore', store, '-storepass', 'not-it'], {});
+    const wrong = await runWith('keytool', ['-list', '-keystore', store, '-storepass', 'not-it'], {}, slow);
     assert.notEqual(wrong.code, 0);
     assert.match(wrong.stdout + wrong.stderr, /integrity/i);
 
@@ -116,11 +118,11 @@ describe('client trust', () => {
         '}',
       ].join('\n'),
     );
-    const r = await runWith('java', [`-Djavax.net.ssl.trustStore=${store}`, '-Djavax.net.ssl.trustStorePassword=changeit', source], env, { timeoutMs: 120_000 });
+    const r = await runWith('java', [`-Djavax.net.ssl.trustStore=${store}`, '-Djavax.net.ssl.trustStorePassword=changeit', source], env, { timeoutMs: 240_000 });
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout.trim(), '200 200 true');
     // Without the store Java does not trust Mimic.
-    const untrusted = await runWith('java', [source], env, { timeoutMs: 120_000 });
+    const untrusted = await runWith('java', [source], env, { timeoutMs: 240_000 });
     assert.notEqual(untrusted.code, 0);
     assert.match(untrusted.stderr, /PKIX path building failed|SSLHandshakeException/);
   });
