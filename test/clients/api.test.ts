@@ -38,6 +38,16 @@ function portOpen(port: number): Promise<boolean> {
   });
 }
 
+test('the package exports startMimic with self-contained type declarations', async () => {
+  const pkg = JSON.parse(await readFile(new URL('../../../package.json', import.meta.url), 'utf8')) as { exports: Record<string, { types: string; import: string }> };
+  const entry = pkg.exports['.']!;
+  const types = await readFile(new URL(`../../../${entry.types}`, import.meta.url), 'utf8');
+  assert.match(types, /export declare function startMimic\(options\?: MimicOptions\): Promise<RunningMimic>;/);
+  // No imports: the declarations do not drag the server's internals into a user's type check.
+  assert.doesNotMatch(types, /^import /m);
+  assert.equal(typeof startMimic, 'function');
+});
+
 const portsOf = (e: Api.MimicEndpoints) => [e.origin, ...Object.values(e.listeners)].map((u) => Number(new URL(u).port));
 
 test('two isolated Mimics in one test file, on free ports', async () => {
