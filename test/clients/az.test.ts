@@ -77,6 +77,11 @@ describe('Azure CLI 2.45 (Debian) with Azure default cloud', () => {
     assert.equal(assignment.properties.principalId, m.context.tenant.adminObjectId);
     assert.equal((await azJson(['rest', '--method', 'put', '--url', secretUrl, '--resource', 'https://vault.azure.net', '--body', '{"value":"hello az"}'])).value, 'hello az');
     assert.equal((await azJson(['rest', '--method', 'get', '--url', secretUrl, '--resource', 'https://vault.azure.net'])).value, 'hello az');
+
+    // Without RBAC, az looks the signed-in principal up in Microsoft Graph (/me, then the service
+    // principal by its appId) to give it an access policy.
+    const withPolicy = await azJson(['keyvault', 'create', '-g', RG, '-n', 'kv-az-policy', '-l', 'eastus']);
+    assert.deepEqual(withPolicy.properties.accessPolicies.map((p: { objectId: string }) => p.objectId), [m.context.tenant.adminObjectId]);
   });
 
   test('az storage account create; blob upload/download --auth-mode login refused without a data role, allowed with one', async () => {
@@ -99,6 +104,7 @@ describe('Azure CLI 2.45 (Debian) with Azure default cloud', () => {
   });
 
   test('az login --identity inside mimic run --as: App Service (MSI_ENDPOINT) and VM (IMDS); no role means no access', async () => {
+    const roles = { 'site-az': ROLES.contributor, 'vm-az': ROLES.reader };
     for (const [name, flavourVars] of [['site-az', ['MSI_ENDPOINT', 'MSI_SECRET', 'APPSETTING_WEBSITE_SITE_NAME']], ['vm-az', []]] as const) {
       const host = (await azJson(['resource', 'show', '-g', RG, '-n', name, '--resource-type', name === 'vm-az' ? 'Microsoft.Compute/virtualMachines' : 'Microsoft.Web/sites']));
       const settings = azSettings(join(dir, name));
@@ -109,7 +115,7 @@ describe('Azure CLI 2.45 (Debian) with Azure default cloud', () => {
       assert.notEqual(denied.code, 0);
       assert.match(denied.stderr, /No access was configured for the VM, hence no subscriptions were found/);
 
-      await assignRole(m, `${sub}/resourceGroups/${RG}`, ROLES.reader, host.identity.principalId);
+      await assignRole(m, `${sub}/resourceGroups/${RG}`, roles[name], host.identity.principalId);
       const login = await runAs(m, name, ['az', 'login', '--identity', '-o', 'json'], settings);
       assert.equal(login.code, 0, login.stderr);
       const account = (JSON.parse(login.stdout) as Array<{ id: string; user: { name: string; type: string } }>)[0]!;
@@ -124,6 +130,10 @@ describe('Azure CLI 2.45 (Debian) with Azure default cloud', () => {
       assert.equal(String(claims.xms_mirid).toLowerCase(), String(host.id).toLowerCase());
       assert.ok(new Date(token.expiresOn).getTime() > Date.now());
     }
+    // As the web app's identity (a Contributor): az asks its endpoint for an AAD Graph token too.
+    const vault = await runAs(m, 'site-az', ['az', 'keyvault', 'create', '-g', RG, '-n', 'kv-az-identity', '-l', 'eastus', '--enable-rbac-authorization', '-o', 'json'], azSettings(join(dir, 'site-az')));
+    assert.equal(vault.code, 0, vault.stderr);
+    assert.equal((JSON.parse(vault.stdout) as { properties: { enableRbacAuthorization: boolean } }).properties.enableRbacAuthorization, true);
   });
 
   test('az cloud register with only the Resource Manager endpoint, then a login in that cloud', async () => {
