@@ -60,6 +60,10 @@ describe('Python Azure SDK (Debian python3-azure) with Azure default endpoints',
     assert.equal(refused.code, 'Forbidden');
     await assignRole(m, vaultId, ROLES.keyVaultSecretsUser, m.context.tenant.adminObjectId);
     assert.deepEqual(lastJson(await py('secret.py', [url, 'greeting'])), { status: 200, value: 'hello python' });
+    // With AZURE_AUTHORITY_HOST=https://localhost:PORT kept, MSAL Python asks for instance discovery
+    // with the port dropped from the authority; Mimic's answer puts it back.
+    assert.equal(m.endpoints.authorityHost, m.endpoints.origin);
+    assert.deepEqual(lastJson(await py('secret.py', [url, 'greeting'], { AZURE_AUTHORITY_HOST: m.endpoints.authorityHost })), { status: 200, value: 'hello python' });
   });
 
   test('BlobServiceClient on https://{account}.blob.core.windows.net with DefaultAzureCredential', async () => {
