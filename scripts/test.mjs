@@ -12,6 +12,8 @@ const run = (cmd, args, opts = {}) => {
 // A clean build: compiled tests of deleted sources must not linger in dist/.
 rmSync(join(root, 'dist'), { recursive: true, force: true });
 run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json']);
+// The programmatic API's declarations (package.json `exports` types), as `npm run build` emits them.
+run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.api.json']);
 
 if (!process.env.MIMIC_TEST_PG) {
   process.env.MIMIC_TEST_PG = execFileSync('bash', [join(root, 'scripts/pg-setup.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop();

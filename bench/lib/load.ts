@@ -24,6 +24,8 @@ export interface LoadOptions {
   warmupMs?: number;
   /** Expected status; anything else counts as an error. */
   expectStatus?: number;
+  /** Connections from this agent (the caller's, kept open); runs the Node client, since wrk cannot use one. */
+  agent?: http.Agent;
 }
 
 export interface LoadResult {
@@ -48,7 +50,7 @@ function hasWrk(): boolean {
 export const LOAD_GENERATOR = hasWrk() ? 'wrk' : 'node';
 
 export function runLoad(opts: LoadOptions): Promise<LoadResult> {
-  return LOAD_GENERATOR === 'wrk' ? runWrk(opts) : runNodeLoad(opts);
+  return LOAD_GENERATOR === 'wrk' && !opts.agent ? runWrk(opts) : runNodeLoad(opts);
 }
 
 const luaString = (s: string) => JSON.stringify(s);
@@ -100,7 +102,7 @@ async function runNodeLoad(opts: LoadOptions): Promise<LoadResult> {
   const u = new URL(opts.url.replace('{n}', '0'));
   const isHttps = u.protocol === 'https:';
   const concurrency = opts.concurrency ?? 16;
-  const agent = isHttps ? new https.Agent({ keepAlive: true, maxSockets: concurrency, ca: opts.ca }) : new http.Agent({ keepAlive: true, maxSockets: concurrency });
+  const agent = opts.agent ?? (isHttps ? new https.Agent({ keepAlive: true, maxSockets: concurrency, ca: opts.ca }) : new http.Agent({ keepAlive: true, maxSockets: concurrency }));
   const send = (isHttps ? https.request : http.request) as typeof http.request;
   const headers = { ...opts.headers, ...(opts.body !== undefined ? { 'content-length': String(Buffer.byteLength(opts.body)) } : {}) };
   const one = () =>
@@ -138,7 +140,7 @@ async function runNodeLoad(opts: LoadOptions): Promise<LoadResult> {
 
   await phase(opts.warmupMs ?? 500, false);
   const { latencies, errors, elapsed } = await phase(opts.durationMs ?? 3000, true);
-  agent.destroy();
+  if (!opts.agent) agent.destroy();
   latencies.sort((a, b) => a - b);
   const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? NaN;
   return { requests: latencies.length, errors, rps: (latencies.length / elapsed) * 1000, p50: pct(0.5), p99: pct(0.99) };

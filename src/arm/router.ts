@@ -110,7 +110,7 @@ export class ArmRouter {
       return sendJson(res, 200, { value: [{ id: `/tenants/${t}`, tenantId: t, countryCode: 'US', displayName: 'Mimic', domains: ['mimic.local'], tenantCategory: 'Home', defaultDomain: 'mimic.local', tenantType: 'AAD' }], nextLink: null });
     }
     if (lower[0] !== 'subscriptions') throw noRoute(req);
-    if (segs.length === 1) return sendJson(res, 200, { value: [this.arm.subscriptionView()], nextLink: null });
+    if (segs.length === 1) return sendJson(res, 200, { value: this.arm.subscriptionsVisibleTo(caller), nextLink: null });
     const sub = segs[1]!;
     this.arm.requireSubscription(sub);
     if (segs.length === 2) return sendJson(res, 200, this.arm.subscriptionView());

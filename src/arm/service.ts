@@ -18,6 +18,8 @@ export interface Authorizer {
   check(caller: Caller, action: string, scope: string): void;
   /** The same decision without side effects (no error, no audit), for filtering lists. */
   allows?(caller: Caller, action: string, scope: string): boolean;
+  /** Whether the caller holds a role assignment at `scope` or anywhere below it. */
+  holdsRoleUnder?(caller: Caller, scope: string): boolean;
 }
 
 export const allowAll: Authorizer = { check() {} };
@@ -46,6 +48,17 @@ export class ArmService {
   }
 
   // ---- subscriptions -------------------------------------------------------------------
+
+  /**
+   * `GET /subscriptions`: as in Azure, only subscriptions where the caller holds some role (at the
+   * subscription, above it, or on anything inside it); an identity with no role sees none, which
+   * is how `az login --identity` knows "No access was configured".
+   */
+  subscriptionsVisibleTo(caller: Caller): Record<string, unknown>[] {
+    const scope = `/subscriptions/${this.tenant.subscriptionId}`;
+    const visible = this.can(caller, 'Microsoft.Resources/subscriptions/read', scope) || (this.authorizer.holdsRoleUnder?.(caller, scope) ?? false);
+    return visible ? [this.subscriptionView()] : [];
+  }
 
   subscriptionView(): Record<string, unknown> {
     const t = this.tenant;

@@ -15,6 +15,8 @@ import { registerStorageCommands } from './commands/storage.js';
 import { registerAdvisorCommands } from './commands/advisor.js';
 import { addEnvAsOptions, printAsEnvironment, registerIdentityRuntimeCommands } from './commands/identityRuntime.js';
 import { dataDirOption, jsonOption } from './common.js';
+import { registerCaCommands } from './commands/ca.js';
+import { registerHostsCommands } from './commands/hosts.js';
 
 const program = new Command();
 program.name('mimic').description('A local, faithful implementation of Azure Managed Identities.').showHelpAfterError();
@@ -82,6 +84,8 @@ registerLogCommands(program);
 registerStorageCommands(program);
 registerAdvisorCommands(program);
 registerIdentityRuntimeCommands(program);
+registerCaCommands(program);
+registerHostsCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CliError) {

@@ -17,6 +17,8 @@ export const SERVER_CERT_NAMES = [
   'sts.windows.net',
   'management.azure.com',
   'management.core.windows.net',
+  'graph.microsoft.com',
+  'graph.windows.net',
   'vault.azure.net',
   '*.vault.azure.net',
   '*.blob.core.windows.net',

@@ -2,7 +2,7 @@
 // Resource Manager, lets each module register itself, and serves the main HTTPS origin.
 // Wiring only: no domain logic here.
 import { createServer, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Server as NetServer } from 'node:net';
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import { openStore } from '../store/index.js';
 import type { Store } from '../store/types.js';
@@ -73,7 +73,7 @@ export async function startMimic(opts: StartOptions): Promise<Mimic> {
     const tokens = new TokenService(tenant, keys);
     const resources = new ResourceRegistry();
     const tokenEndpoint = new TokenEndpoint(tokens, directory, resources);
-    const sts = new StsRouter(tenant, keys, tokenEndpoint);
+    const sts = new StsRouter(tenant, keys, tokenEndpoint, () => ctx.origin);
     const types = new ResourceTypeRegistry();
     types.register(userAssignedIdentityHooks);
     const arm = new ArmService(store, tenant, types);
@@ -103,6 +103,7 @@ export async function startMimic(opts: StartOptions): Promise<Mimic> {
       originRoutes: [],
       listeners: {},
       routes: {},
+      localServers: {},
       onClose,
       onReady: [],
     };
@@ -128,6 +129,7 @@ export async function startMimic(opts: StartOptions): Promise<Mimic> {
     const origin = `https://localhost:${port}`;
     ctx.origin = origin;
     for (const h of MAIN_ORIGIN_HOSTS) ctx.routes[h] = `127.0.0.1:${port}`;
+    ctx.localServers[`127.0.0.1:${port}`] = server;
     for (const fn of ctx.onReady) await fn(origin);
     const endpoints: Endpoints = {
       pid: process.pid,
@@ -180,7 +182,7 @@ export async function listenPreferring(server: Server | HttpServer, port: number
   }
 }
 
-export function listen(server: Server | HttpServer, port: number, host: string): Promise<number> {
+export function listen(server: NetServer, port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

@@ -16,6 +16,7 @@ import type { ResourceTypeRegistry } from '../arm/resourceTypes.js';
 import type { Handler, Request } from './http.js';
 import type { AuthzEngine } from '../authz/index.js';
 import type { UsageSink } from '../advisor/usage.js';
+import type { Server as NetServer } from 'node:net';
 
 export interface OriginRoute {
   /** Whether this module serves the request (by host and/or path). */
@@ -53,6 +54,11 @@ export interface AppContext {
   listeners: Record<string, string>;
   /** Azure host name patterns (`name` or `*.suffix`) and the local `host:port` serving them. */
   routes: Record<string, string>;
+  /**
+   * This process's TLS listeners by the `host:port` that `routes` names, so the proxy can hand a
+   * tunnelled connection straight to the listener instead of copying its bytes.
+   */
+  localServers: Record<string, NetServer>;
   /** Run at shutdown, in reverse order of registration. */
   onClose: Array<() => Promise<void> | void>;
   /** The main origin (https://localhost:PORT); known once it listens, before modules' `ready` hooks. */

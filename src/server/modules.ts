@@ -5,6 +5,9 @@ import { setupAuthorization } from '../arm/authorization/setup.js';
 import { setupStorage } from '../services/storage/setup.js';
 import { setupKeyVault } from '../services/keyvault/setup.js';
 import { setupAdvisor } from '../advisor/setup.js';
+import { setupClientAccess } from '../proxy/setup.js';
+import { setupGraph } from '../graph/setup.js';
+import { setupCloudMetadata } from '../arm/cloudMetadata.js';
 
 // The advisor comes first: the others hand its usage record to their authorizers.
-export const MODULES: ModuleSetup[] = [setupAdvisor, setupAuthorization, setupManagedIdentity, setupStorage, setupKeyVault];
+export const MODULES: ModuleSetup[] = [setupAdvisor, setupAuthorization, setupManagedIdentity, setupStorage, setupKeyVault, setupGraph, setupCloudMetadata, setupClientAccess];

@@ -41,13 +41,21 @@ export function sendJwks(res: ServerResponse, keys: KeyRing): void {
   sendJson(res, 200, keys.jwks(), { 'cache-control': 'max-age=300' });
 }
 
-/** The answer to MSAL's `common/discovery/instance` call: the requested host is its own alias. */
-export function instanceDiscovery(req: Request, tenant: TenantInfo): Record<string, unknown> {
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/**
+ * The answer to MSAL's `common/discovery/instance` call: the requested host is its own alias.
+ * MSAL Python builds `authorization_endpoint` from the authority's host name without its port,
+ * so a loopback name without a port means Mimic's own origin (`mimicHost`, e.g. localhost:8443);
+ * Azure's names (reached through the proxy or the preload) are answered as Azure does, unchanged.
+ */
+export function instanceDiscovery(req: Request, tenant: TenantInfo, mimicHost?: string): Record<string, unknown> {
   let host = req.header('host') ?? 'localhost';
   const endpoint = req.query.get('authorization_endpoint');
   if (endpoint) {
     try {
-      host = new URL(endpoint).host;
+      const u = new URL(endpoint);
+      host = u.port === '' && LOOPBACK.has(u.hostname) && mimicHost ? mimicHost : u.host;
     } catch {
       // keep the request's host
     }

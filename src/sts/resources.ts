@@ -12,6 +12,9 @@ export const KNOWN_RESOURCES: readonly string[] = [
   'https://eventhubs.azure.net',
   'https://servicebus.azure.net',
   'https://storage.azure.com/',
+  // Graph: az asks for these while creating a vault or assigning a role (Mimic serves a corner of Microsoft Graph).
+  'https://graph.windows.net/',
+  'https://graph.microsoft.com/',
 ];
 
 /** Per-account storage endpoints are valid resources too, as in Azure. */

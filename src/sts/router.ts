@@ -14,6 +14,8 @@ export class StsRouter {
     private readonly tenant: TenantInfo,
     private readonly keys: KeyRing,
     private readonly tokenEndpoint: TokenEndpoint,
+    /** Mimic's own origin (`https://localhost:PORT`) once it listens. */
+    private readonly origin: () => string | undefined = () => undefined,
   ) {}
 
   /** True when the path belongs to the token service (first segment is this tenant or an alias). */
@@ -33,7 +35,8 @@ export class StsRouter {
     }
     switch (rest) {
       case 'discovery/instance':
-        return sendJson(res, 200, instanceDiscovery(req, this.tenant));
+        const origin = this.origin();
+        return sendJson(res, 200, instanceDiscovery(req, this.tenant, origin ? new URL(origin).host : undefined));
       case 'discovery/keys':
       case 'discovery/v2.0/keys':
         return sendJwks(res, this.keys);

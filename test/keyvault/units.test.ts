@@ -10,7 +10,7 @@ import { recoveryLevelOf } from '../../src/services/keyvault/vaultModel.js';
 import { vaultProperties } from '../../src/services/keyvault/vaultResource.js';
 import { signDigest, verifyDigest } from '../../src/services/keyvault/ecdsa.js';
 import { decryptPkcs1, signPss, verifyPkcs1, verifyPss, signPkcs1 } from '../../src/services/keyvault/rsaDigest.js';
-import { buildPfx } from '../../src/services/keyvault/pkcs12.js';
+import { buildPfx } from '../../src/crypto/pkcs12.js';
 import { selfSignedCertificate } from '../../src/services/keyvault/x509.js';
 import { ArmError } from '../../src/arm/errors.js';
 import { KvError } from '../../src/services/keyvault/errors.js';

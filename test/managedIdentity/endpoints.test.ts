@@ -199,9 +199,36 @@ describe('managed identity endpoints over HTTP', () => {
       // App Service's own error fields come along with error/error_description.
       assert.equal(wrong.json.statusCode, 401);
       assert.equal(typeof wrong.json.message, 'string');
+      const unknown = await raw(`${siteEnv.IDENTITY_ENDPOINT}?api-version=2018-01-01&resource=${ARM}`, { headers: { 'X-IDENTITY-HEADER': siteEnv.IDENTITY_HEADER! } });
+      assert.equal(unknown.status, 400);
+      assert.match(String(unknown.json.error_description), /api-version/);
+      // 2017-09-01 is the older protocol on the same path: its secret travels in `secret`.
       const old = await raw(`${siteEnv.IDENTITY_ENDPOINT}?api-version=2017-09-01&resource=${ARM}`, { headers: { 'X-IDENTITY-HEADER': siteEnv.IDENTITY_HEADER! } });
       assert.equal(old.status, 400);
-      assert.match(String(old.json.error_description), /api-version/);
+      assert.match(String(old.json.error_description), /'secret'/);
+    });
+
+    test('MSI_ENDPOINT/MSI_SECRET speak the 2017-09-01 protocol: secret header, clientid, expires_on as a date', async () => {
+      assert.equal(siteEnv.MSI_ENDPOINT, siteEnv.IDENTITY_ENDPOINT);
+      assert.equal(siteEnv.MSI_SECRET, siteEnv.IDENTITY_HEADER);
+      assert.equal(siteEnv.APPSETTING_WEBSITE_SITE_NAME, site.id.split('/').pop());
+      // msrestazure appends `/?resource=...` to MSI_ENDPOINT.
+      const legacy = (extra = '') => `${siteEnv.MSI_ENDPOINT}/?resource=${encodeURIComponent(ARM)}&api-version=2017-09-01${extra}`;
+      const ok = await raw(legacy(), { headers: { secret: siteEnv.MSI_SECRET! } });
+      assert.equal(ok.status, 200);
+      assert.deepEqual(Object.keys(ok.json).sort(), ['access_token', 'client_id', 'expires_on', 'resource', 'token_type']);
+      assert.equal(oidOf(ok.json.access_token), site.principalId);
+      const m1 = /^(\d\d)\/(\d\d)\/(\d{4}) (\d\d):(\d\d):(\d\d) \+00:00$/.exec(String(ok.json.expires_on));
+      assert.ok(m1, String(ok.json.expires_on));
+      const exp = Date.UTC(Number(m1[3]), Number(m1[1]) - 1, Number(m1[2]), Number(m1[4]), Number(m1[5]), Number(m1[6])) / 1000;
+      const claims = JSON.parse(Buffer.from(String(ok.json.access_token).split('.')[1]!, 'base64url').toString()) as { exp: number };
+      assert.equal(exp, claims.exp);
+      assert.equal(oidOf((await raw(legacy(`&clientid=${uai1.clientId}`), { headers: { secret: siteEnv.MSI_SECRET! } })).json.access_token), uai1.principalId);
+      const wrong = await raw(legacy(), { headers: { secret: 'f'.repeat(64) } });
+      assert.equal(wrong.status, 401);
+      assert.equal(wrong.json.access_token, undefined);
+      // The newer protocol's selectors are not part of 2017-09-01.
+      assert.equal((await raw(legacy(`&client_id=${uai1.clientId}`), { headers: { secret: siteEnv.MSI_SECRET! } })).status, 400);
     });
 
     test('selects by client_id, object_id, principal_id and mi_res_id, and refuses identities of other resources', async () => {

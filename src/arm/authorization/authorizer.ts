@@ -29,6 +29,14 @@ export class RbacAuthorizer implements Authorizer {
     return decision.allowed;
   }
 
+  holdsRoleUnder(caller: Caller, scope: string): boolean {
+    const prefix = scope.toLowerCase();
+    return this.engine.assignmentsFor(caller.objectId).some((a) => {
+      const s = a.scope.toLowerCase();
+      return s === prefix || s.startsWith(prefix + '/');
+    });
+  }
+
   check(caller: Caller, action: string, scope: string, attributes?: RequestAttributes): void {
     const decision = this.decide(caller, action, scope, attributes);
     this.usage.note(caller.objectId, action, false, scope, decision.allowed, decision.assignment?.id);

@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import { resolveDataDir } from '../../server/config.js';
 import { CliError, MimicClient } from '../client.js';
 import { dataDirOption, jsonOption, subPath } from '../common.js';
-import { baseEnvironment, nodeOptionsWithPreload, shellExports } from '../environment.js';
+import { baseEnvironment, nodeOptionsWithPreload, proxyEnvironment, shellExports } from '../environment.js';
 import { decodeJwt } from '../../sts/jwt.js';
 import type { HostCredentialsResult } from '../../sts/managedIdentity/adminApi.js';
 import { ADMIN_NAMESPACE } from '../../sts/managedIdentity/adminApi.js';
@@ -26,7 +26,7 @@ export const CONFLICTING_VARIABLES = [
   'AZURE_CLIENT_ID', 'AZURE_CLIENT_SECRET', 'AZURE_CLIENT_CERTIFICATE_PATH', 'AZURE_CLIENT_CERTIFICATE_PASSWORD', 'AZURE_CLIENT_SEND_CERTIFICATE_CHAIN',
   'AZURE_USERNAME', 'AZURE_PASSWORD', 'AZURE_TENANT_ID', 'AZURE_FEDERATED_TOKEN_FILE', 'AZURE_TOKEN_CREDENTIALS', 'AZURE_ADDITIONALLY_ALLOWED_TENANTS',
   'AZURE_POD_IDENTITY_AUTHORITY_HOST', 'IDENTITY_ENDPOINT', 'IDENTITY_HEADER', 'IDENTITY_SERVER_THUMBPRINT', 'IDENTITY_API_VERSION', 'IMDS_ENDPOINT',
-  'MSI_ENDPOINT', 'MSI_SECRET', 'DEFAULT_IDENTITY_CLIENT_ID',
+  'MSI_ENDPOINT', 'MSI_SECRET', 'DEFAULT_IDENTITY_CLIENT_ID', 'APPSETTING_WEBSITE_SITE_NAME',
 ];
 
 export interface AsOptions {
@@ -47,6 +47,10 @@ export async function asEnvironment(opts: AsOptions): Promise<{ env: Record<stri
     ...(opts.flavour ? { flavour: opts.flavour } : {}),
   }))!;
   const env: Record<string, string> = { ...(await baseEnvironment(dataDir)), ...result.environment };
+  // IMDS at its real address (http://169.254.169.254, what az and other stacks call literally)
+  // through the proxy, as this resource: its endpoint secret becomes the proxy credential.
+  const imdsSecret = result.flavour === 'imds' ? imdsSecretOf(result.environment) : undefined;
+  if (imdsSecret && c.endpoints.listeners.proxy) Object.assign(env, proxyEnvironment(c.endpoints.listeners.proxy, imdsSecret));
   // DefaultAzureCredential passes AZURE_CLIENT_ID to its managed identity credential.
   if (opts.clientId) env.AZURE_CLIENT_ID = opts.clientId;
   if (opts.federatedTokenFile) {
@@ -55,6 +59,13 @@ export async function asEnvironment(opts: AsOptions): Promise<{ env: Record<stri
     env.AZURE_FEDERATED_TOKEN_FILE = resolve(opts.federatedTokenFile);
   }
   return { env, result };
+}
+
+/** The resource's secret: the path prefix of the IMDS flavour's AZURE_POD_IDENTITY_AUTHORITY_HOST. */
+function imdsSecretOf(environment: Record<string, string>): string | undefined {
+  const host = environment.AZURE_POD_IDENTITY_AUTHORITY_HOST;
+  const secret = host ? new URL(host).pathname.split('/').filter(Boolean).pop() : undefined;
+  return secret && /^[0-9a-f]{64}$/.test(secret) ? secret : undefined;
 }
 
 function printNotes(result: HostCredentialsResult): void {

@@ -12,7 +12,7 @@ import { normalizePolicy, PEM, type CertificatePolicy } from './certificatePolic
 import { EC_KEY_OPS, familyOf, generateKey, pkcs8Of, privateKeyFromPkcs8, RSA_KEY_OPS, type KeyFamily } from './keyCrypto.js';
 import { openPrivateKey, storedKey } from './keys.js';
 import { lifecycleHandlers, liveObject, refOf, versionOf, type CollectionSpec, type SpecLookup, type ViewOptions } from './lifecycle.js';
-import { buildPfx } from './pkcs12.js';
+import { buildPfx } from '../../crypto/pkcs12.js';
 import { KV_OBJECTS, objectKey, sealContext, type Attributes, type ObjectRecord, type PendingOperation, type VersionRecord } from './records.js';
 import { sealSecret } from './secrets.js';
 import { newVersionId, nowSeconds } from './vaultData.js';

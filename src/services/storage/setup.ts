@@ -70,6 +70,7 @@ export const setupStorage: ModuleSetup = async (ctx) => {
     servers.push(server);
     ctx.listeners[LISTENER_NAMES[service]] = `https://127.0.0.1:${ports[service]}`;
     ctx.routes[`*.${service}.core.windows.net`] = `127.0.0.1:${ports[service]}`;
+    ctx.localServers[`127.0.0.1:${ports[service]}`] = server;
   }
   ctx.onClose.push(async () => {
     for (const s of servers) {

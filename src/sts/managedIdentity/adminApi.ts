@@ -76,7 +76,7 @@ async function issueHostCredentials(deps: AdminApiDeps, host: HostRecord, body: 
     ...(host.kind ? { kind: host.kind } : {}),
     hostType: hostType === GENERIC_HOST ? `${host.type} (generic)` : hostType.name,
     flavour: decision.flavour,
-    environment: flavourEnvironment(decision.flavour, deps.urls(), secret, defaultClientId(identities)),
+    environment: flavourEnvironment(decision.flavour, deps.urls(), secret, defaultClientId(identities), host.name),
     notes,
     identities: identities.map((i) => ({ type: i.type, resourceId: i.resourceId, principalId: i.principal.objectId, clientId: i.principal.appId })),
   };

@@ -4,10 +4,10 @@
 import type { ServerResponse } from 'node:http';
 import { BodyTooLargeError, type Request } from '../../server/http.js';
 import type { HostCredentials } from './credentials.js';
-import { ALL_SELECTOR_PARAMS, FLAVOURS, SERVED_FLAVOURS, type FlavourSpec, type ServedFlavour } from './flavours.js';
+import { ALL_SELECTOR_PARAMS, FLAVOURS, type FlavourSpec, type ServedFlavour } from './flavours.js';
 import type { HostRecord } from './hosts.js';
 import type { AcquireOptions, ManagedIdentityTokens, TokenOutcome } from './issuer.js';
-import { failureError, invalidRequest, MiError, sendMiError, sendToken } from './protocol.js';
+import { failureError, invalidRequest, MiError, sendDatedToken, sendMiError, sendToken } from './protocol.js';
 import type { IdentitySelector } from './selection.js';
 
 /** Longest resource URI accepted; longer values are not application ID URIs. */
@@ -18,7 +18,8 @@ const MAX_FORM_BYTES = 8 * 1024;
 const QUERY_MEMO = 1024;
 
 export class TokenEndpoints {
-  private readonly parsedQueries = Object.fromEntries(SERVED_FLAVOURS.map((f) => [f, new Map<string, TokenRequest>()])) as Record<ServedFlavour, Map<string, TokenRequest>>;
+  /** Checked query strings per protocol (App Service has two on one path). */
+  private readonly parsedQueries = new Map<FlavourSpec, Map<string, TokenRequest>>();
 
   constructor(
     private readonly credentials: HostCredentials,
@@ -32,7 +33,12 @@ export class TokenEndpoints {
    * synchronously; only a form body or a signature is waited for.
    */
   handle(flavour: ServedFlavour, req: Request, res: ServerResponse, secretFromPath?: string): Promise<void> | void {
-    const spec = FLAVOURS[flavour];
+    return this.handleSpec(FLAVOURS[flavour], req, res, secretFromPath);
+  }
+
+  /** As `handle`, for a protocol given by its spec (e.g. App Service's 2017-09-01 one). */
+  handleSpec(spec: FlavourSpec, req: Request, res: ServerResponse, secretFromPath?: string): Promise<void> | void {
+    const flavour = spec.flavour;
     const failed = (err: unknown) => {
       if (err instanceof MiError) return sendMiError(res, flavour, err);
       throw err;
@@ -59,7 +65,8 @@ export class TokenEndpoints {
 
   /** The checked token request of a query string; clients repeat theirs, so it is worked out once. */
   private queryRequest(spec: FlavourSpec, search: string, query: URLSearchParams): TokenRequest {
-    const memo = this.parsedQueries[spec.flavour];
+    let memo = this.parsedQueries.get(spec);
+    if (memo === undefined) this.parsedQueries.set(spec, (memo = new Map()));
     let parsed = memo.get(search);
     if (parsed === undefined) {
       parsed = tokenRequestOf(spec, query);
@@ -77,6 +84,7 @@ export class TokenEndpoints {
 
   private send(spec: FlavourSpec, res: ServerResponse, outcome: TokenOutcome): void {
     if (!outcome.ok) throw failureError(spec.flavour, outcome.failure, this.tenantId);
+    if (spec.expiresOnAsDate) return sendDatedToken(res, outcome.entry);
     sendToken(res, outcome.entry, Math.floor(Date.now() / 1000));
   }
 

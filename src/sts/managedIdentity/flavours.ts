@@ -25,6 +25,8 @@ export interface FlavourSpec {
   clientIdParams: readonly string[];
   objectIdParams: readonly string[];
   resourceIdParams: readonly string[];
+  /** `expires_on` is a date string ("MM/DD/YYYY HH:MM:SS +00:00"), as App Service's 2017-09-01 protocol sends it. */
+  expiresOnAsDate?: boolean;
 }
 
 /** api-versions of the IMDS identity endpoint (2018-02-01 is what the SDKs send). */
@@ -60,6 +62,15 @@ export const FLAVOURS: Record<ServedFlavour, FlavourSpec> = {
   },
 };
 
+/**
+ * App Service's older protocol on the same path and secret: what MSI_ENDPOINT/MSI_SECRET name and
+ * what az 2.45 (msrestazure) speaks there: `secret` header, api-version 2017-09-01, `clientid`.
+ */
+export const APP_SERVICE_2017: FlavourSpec = {
+  flavour: 'appService', method: 'GET', apiVersions: new Set(['2017-09-01']), secretHeader: 'secret', requiresMetadata: false, refusesForwarded: false,
+  clientIdParams: ['clientid'], objectIdParams: [], resourceIdParams: [], expiresOnAsDate: true,
+};
+
 /** Query names that would pick an identity on some flavour: refused where the flavour has no selection. */
 export const ALL_SELECTOR_PARAMS = ['client_id', 'clientid', 'object_id', 'principal_id', 'msi_res_id', 'mi_res_id'];
 
@@ -82,13 +93,21 @@ export interface EndpointUrls {
 }
 
 /** The variables a host of this flavour sets for its code, pointing at Mimic. */
-export function flavourEnvironment(flavour: ServedFlavour, urls: EndpointUrls, secret: string, defaultClientId?: string): Record<string, string> {
+export function flavourEnvironment(flavour: ServedFlavour, urls: EndpointUrls, secret: string, defaultClientId?: string, hostName?: string): Record<string, string> {
   switch (flavour) {
     case 'imds':
       // The SDKs append /metadata/identity/oauth2/token/ to this host.
       return { AZURE_POD_IDENTITY_AUTHORITY_HOST: `${urls.http}/${secret}` };
     case 'appService':
-      return { IDENTITY_ENDPOINT: `${urls.http}${PATHS.appService}`, IDENTITY_HEADER: secret };
+      // App Service sets both generations (older clients such as az 2.45 read MSI_*, and take the
+      // App Service path only when APPSETTING_WEBSITE_SITE_NAME is present).
+      return {
+        IDENTITY_ENDPOINT: `${urls.http}${PATHS.appService}`,
+        IDENTITY_HEADER: secret,
+        MSI_ENDPOINT: `${urls.http}${PATHS.appService}`,
+        MSI_SECRET: secret,
+        ...(hostName ? { APPSETTING_WEBSITE_SITE_NAME: hostName } : {}),
+      };
     case 'cloudShell':
       return { MSI_ENDPOINT: `${urls.http}/${secret}${PATHS.cloudShell}` };
     case 'machineLearning':

@@ -6,7 +6,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { sendJson, type Handler, type Request } from '../../server/http.js';
-import { PATHS } from './flavours.js';
+import { APP_SERVICE_2017, PATHS } from './flavours.js';
 import type { TokenEndpoints } from './endpoints.js';
 
 /** Headers larger than this are refused with 431 before any handler runs. */
@@ -22,7 +22,11 @@ export function managedIdentityHandler(endpoints: TokenEndpoints): Handler {
   return (req: Request, res: ServerResponse) => {
     const path = req.path.length > 1 && req.path.endsWith('/') ? req.path.slice(0, -1) : req.path;
     const lower = path.toLowerCase();
-    if (lower === PATHS.appService) return endpoints.handle('appService', req, res);
+    if (lower === PATHS.appService) {
+      // One path, two protocols: the api-version says which (and so which secret header).
+      if (req.query.get('api-version') === '2017-09-01') return endpoints.handleSpec(APP_SERVICE_2017, req, res);
+      return endpoints.handle('appService', req, res);
+    }
     if (lower === PATHS.machineLearning) return endpoints.handle('machineLearning', req, res);
     // `/{secret}/rest...`: the first segment names the resource (paths arrive with slashes collapsed).
     const cut = path.indexOf('/', 1);

@@ -31,6 +31,15 @@ export function sendToken(res: ServerResponse, entry: CachedToken, nowSeconds: n
   res.end(bytes.body);
 }
 
+/** App Service's 2017-09-01 response: `expires_on` as "MM/DD/YYYY HH:MM:SS +00:00", no expires_in. */
+export function sendDatedToken(res: ServerResponse, entry: CachedToken): void {
+  const t = entry.token;
+  const d = new Date(t.expiresOn * 1000);
+  const p2 = (n: number) => String(n).padStart(2, '0');
+  const expiresOn = `${p2(d.getUTCMonth() + 1)}/${p2(d.getUTCDate())}/${d.getUTCFullYear()} ${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())} +00:00`;
+  sendJson(res, 200, { access_token: t.accessToken, expires_on: expiresOn, resource: t.resource, token_type: 'Bearer', client_id: entry.clientId });
+}
+
 export class MiError extends Error {
   constructor(
     readonly status: number,

@@ -1,9 +1,12 @@
-// PKCS#12 (RFC 7292) files as Key Vault hands out certificate secrets with content type
-// application/x-pkcs12: the certificate and its private key, no password, integrity-protected
-// by an HMAC-SHA-256 over the contents (key derived with the PKCS#12 KDF from the empty
-// password). The key bag is the plain PKCS#8 key, as the file has no password to encrypt it.
+// PKCS#12 (RFC 7292) files, integrity-protected by an HMAC-SHA-256 over the contents (key derived
+// with the PKCS#12 KDF from the password), contents unencrypted:
+//  - as Key Vault hands out certificate secrets with content type application/x-pkcs12: the
+//    certificate and its private key, no password (the key bag is the plain PKCS#8 key, as the
+//    file has no password to encrypt it);
+//  - trust stores for Java (`mimic ca export --format p12`): certificates only, each marked as a
+//    trusted entry the way Java's keystore reads it.
 import { createHash, createHmac, randomBytes } from 'node:crypto';
-import { explicit, integer, octetString, oid, sequence, set, nullValue } from './der.js';
+import { bmpString, explicit, integer, octetString, oid, sequence, set, nullValue } from './der.js';
 
 const OID = {
   data: '1.2.840.113549.1.7.1',
@@ -12,6 +15,10 @@ const OID = {
   x509Certificate: '1.2.840.113549.1.9.22.1',
   localKeyId: '1.2.840.113549.1.9.21',
   sha256: '2.16.840.1.101.3.4.2.1',
+  friendlyName: '1.2.840.113549.1.9.20',
+  /** Java's marker of a trusted certificate entry, valued with the usages it is trusted for. */
+  oracleTrustedKeyUsage: '2.16.840.1.113894.746875.1.1',
+  anyExtendedKeyUsage: '2.5.29.37.0',
 };
 
 const MAC_ITERATIONS = 2048;
@@ -42,9 +49,25 @@ export function buildPfx(pkcs8: Buffer | undefined, certificates: Buffer[]): Buf
   );
   const contents = [dataContent(sequence(...certBags))];
   if (pkcs8) contents.push(dataContent(sequence(sequence(oid(OID.keyBag), explicit(0, pkcs8), localKeyId(id)))));
-  const authSafe = sequence(...contents);
+  return pfx(sequence(...contents), '', MAC_ITERATIONS);
+}
+
+/** A PFX of trusted certificate entries (what `keytool -list` shows as trustedCertEntry) under `password`. */
+export function buildTrustStore(certificates: Array<{ alias: string; der: Buffer }>, password: string): Buffer {
+  const bags = certificates.map(({ alias, der }) =>
+    sequence(
+      oid(OID.certBag),
+      explicit(0, sequence(oid(OID.x509Certificate), explicit(0, octetString(der)))),
+      set(sequence(oid(OID.friendlyName), set(bmpString(alias))), sequence(oid(OID.oracleTrustedKeyUsage), set(oid(OID.anyExtendedKeyUsage)))),
+    ),
+  );
+  return pfx(sequence(dataContent(sequence(...bags))), password, 10_000);
+}
+
+/** The PFX around an AuthenticatedSafe, with its MAC. */
+function pfx(authSafe: Buffer, password: string, iterations: number): Buffer {
   const salt = randomBytes(16);
-  const mac = createHmac('sha256', deriveMacKey('', salt, MAC_ITERATIONS)).update(authSafe).digest();
-  const macData = sequence(sequence(sequence(oid(OID.sha256), nullValue()), octetString(mac)), octetString(salt), integer(MAC_ITERATIONS));
+  const mac = createHmac('sha256', deriveMacKey(password, salt, iterations)).update(authSafe).digest();
+  const macData = sequence(sequence(sequence(oid(OID.sha256), nullValue()), octetString(mac)), octetString(salt), integer(iterations));
   return sequence(integer(3), dataContent(authSafe), macData);
 }
