@@ -4,5 +4,6 @@ import { setupManagedIdentity } from '../sts/managedIdentity/setup.js';
 import { setupAuthorization } from '../arm/authorization/setup.js';
 import { setupStorage } from '../services/storage/setup.js';
 import { setupKeyVault } from '../services/keyvault/setup.js';
+import { setupDeployments } from '../arm/deployments/setup.js';
 
-export const MODULES: ModuleSetup[] = [setupAuthorization, setupManagedIdentity, setupStorage, setupKeyVault];
+export const MODULES: ModuleSetup[] = [setupAuthorization, setupManagedIdentity, setupStorage, setupKeyVault, setupDeployments];
