@@ -14,6 +14,7 @@ import { RESOURCES, type Caller, type StoredResource } from '../model.js';
 import type { ExtensionContext } from '../router.js';
 import { normalizeLocation, type ArmService } from '../service.js';
 import { armCall, DEPLOYMENT_FAILED_MESSAGE, errorOf, execute, type ExecStep } from './executor.js';
+import type { InternalResponse } from '../internalRequest.js';
 import {
   DEPLOYMENTS,
   DEPLOYMENT_OPERATIONS,
@@ -39,6 +40,10 @@ const ACTIONS = {
   statusRead: 'Microsoft.Resources/deployments/operationstatuses/read',
 };
 
+/** Abort reason of runs stopped because the process shuts down (they end Failed, not Canceled). */
+const SHUTDOWN = 'shutdown';
+const interrupted = (name: string): ErrorResponse => ({ code: 'DeploymentInterrupted', message: `The deployment '${name}' was interrupted: Mimic stopped while it was running. Deploy again.` });
+
 const NAME_PATTERN = /^[-\w._()]{1,64}$/;
 /** Azure keeps at most 800 deployments per group; Mimic refuses past that rather than pruning. */
 const MAX_DEPLOYMENTS = 800;
@@ -48,6 +53,15 @@ interface DeploymentScope {
   id: string;
   subscriptionId: string;
   resourceGroup?: { id: string; name: string; location: string; tags?: Record<string, string> };
+}
+
+interface DeploymentInput {
+  template: Record<string, unknown>;
+  parameters: Record<string, unknown>;
+  mode: 'Incremental' | 'Complete';
+  location?: string;
+  tags?: Record<string, string>;
+  debugSetting?: { detailLevel: string };
 }
 
 interface Run {
@@ -72,7 +86,7 @@ export class DeploymentEngine {
       const d = e.value;
       if (d.properties.provisioningState !== 'Accepted' && d.properties.provisioningState !== 'Running') continue;
       d.properties.provisioningState = 'Failed';
-      d.properties.error = { code: 'DeploymentInterrupted', message: `The deployment '${d.name}' was interrupted: Mimic stopped while it was running. Deploy again.` };
+      d.properties.error = interrupted(d.name);
       d.properties.duration = isoDuration(Date.now() - d.startedAt);
       await this.store.put(DEPLOYMENTS, e.key, d);
     }
@@ -80,7 +94,7 @@ export class DeploymentEngine {
 
   /** Waits for every run (at shutdown, after canceling them). */
   async close(): Promise<void> {
-    for (const r of this.runs.values()) r.abort.abort();
+    for (const r of this.runs.values()) r.abort.abort(SHUTDOWN);
     await Promise.allSettled([...this.runs.values()].map((r) => r.done));
   }
 
@@ -187,7 +201,7 @@ export class DeploymentEngine {
   }
 
   /** Checks the request body; answers what a run needs. */
-  private parseRequest(body: Record<string, unknown>, scope: DeploymentScope) {
+  private parseRequest(body: Record<string, unknown>, scope: DeploymentScope): DeploymentInput {
     const props = body.properties;
     if (typeof props !== 'object' || props === null || Array.isArray(props)) throw invalidContent("The request content was invalid: the property 'properties' is required and must be an object.");
     const p = props as Record<string, unknown>;
@@ -226,7 +240,7 @@ export class DeploymentEngine {
   }
 
   /** Plans the template as the caller; validation errors answer 400 before anything is created. */
-  private async plan(caller: Caller, scope: DeploymentScope, name: string, input: ReturnType<DeploymentEngine['parseRequest']>): Promise<ExecPlan> {
+  private async plan(caller: Caller, scope: DeploymentScope, name: string, input: DeploymentInput, options?: unknown): Promise<ExecPlan> {
     const call = armCall(this.handle(), caller);
     const planScope: PlanScope = {
       subscriptionId: scope.subscriptionId,
@@ -248,7 +262,7 @@ export class DeploymentEngine {
           if (r.status !== 200) throw Object.assign(new Error(errorOf(r).message), { code: errorOf(r).code, status: r.status });
           return r.body;
         },
-      });
+      }, options);
     } catch (err) {
       if (err instanceof ArmError) throw err;
       const e = err as Partial<PlanError>;
@@ -274,6 +288,18 @@ export class DeploymentEngine {
       if (count >= MAX_DEPLOYMENTS) throw new ArmError(400, 'DeploymentQuotaExceeded', `Creating the deployment '${name}' would exceed the quota of ${MAX_DEPLOYMENTS} deployments at this scope. Delete some deployments first.`);
     }
     const plan = await this.plan(caller, scope, name, input);
+    const d = await this.start(caller, scope, id, name, input, plan, previous);
+    const apiVersion = encodeURIComponent(x.apiVersion);
+    const host = req.header('host') ?? 'management.azure.com';
+    return sendJson(res, previous ? 200 : 201, deploymentView(d), {
+      'azure-asyncoperation': `https://${host}${d.id}/operationStatuses/${d.asyncOperationId}?api-version=${apiVersion}`,
+      'retry-after': '1',
+    });
+  }
+
+  /** Records a new run of the deployment (replacing the previous run's operations) and starts it. */
+  private async start(caller: Caller, scope: DeploymentScope, id: string, name: string, input: DeploymentInput, plan: ExecPlan, previous?: StoredDeployment): Promise<StoredDeployment> {
+    const key = keyOf(id);
     const now = Date.now();
     const d: StoredDeployment = {
       id: previous?.id ?? id,
@@ -297,16 +323,10 @@ export class DeploymentEngine {
       asyncOperationId: randomUUID(),
       startedAt: now,
     };
-    // A new run replaces the previous run's operations.
     const old = await this.store.list(DEPLOYMENT_OPERATIONS, { prefix: key + '/operations/' });
     await this.store.apply([...old.map((e) => ({ op: 'delete' as const, kind: DEPLOYMENT_OPERATIONS, key: e.key })), { op: 'put', kind: DEPLOYMENTS, key, value: d }]);
     this.launch(caller, scope, d, plan);
-    const apiVersion = encodeURIComponent(x.apiVersion);
-    const host = req.header('host') ?? 'management.azure.com';
-    return sendJson(res, previous ? 200 : 201, deploymentView(d), {
-      'azure-asyncoperation': `https://${host}${d.id}/operationStatuses/${d.asyncOperationId}?api-version=${apiVersion}`,
-      'retry-after': '1',
-    });
+    return d;
   }
 
   private launch(caller: Caller, scope: DeploymentScope, d: StoredDeployment, plan: ExecPlan): void {
@@ -331,8 +351,9 @@ export class DeploymentEngine {
     const result = await execute(plan.steps, d.id, call, {
       signal,
       record,
-      nested: (step, body) => this.nested(caller, step, body),
+      nested: (step) => this.nested(caller, step, d.location ?? scope.resourceGroup?.location ?? 'global'),
     });
+    if (signal.reason === SHUTDOWN) return this.finish(d, 'Failed', { error: interrupted(d.name) });
     if (result.canceled && result.failed.length === 0) return this.finish(d, 'Canceled', {});
     if (result.failed.length > 0) {
       const details = result.failed.map(({ error }) => error);
@@ -401,18 +422,34 @@ export class DeploymentEngine {
     return errors;
   }
 
-  /** A nested deployment: a real child deployment created through the same PUT, waited for. */
-  private async nested(caller: Caller, step: ExecStep, body: Record<string, unknown>) {
-    const call = armCall(this.handle(), caller);
-    const { resourceGroup: _rg, subscriptionId: _sub, ...request } = body;
-    const put = await call('PUT', step.id, step.apiVersion, request);
-    if (put.status >= 300) return put;
-    await this.settled(step.id);
-    const got = await call('GET', step.id, step.apiVersion);
-    const d = got.body as { properties?: { provisioningState?: string; error?: ErrorResponse } } | undefined;
-    if (got.status !== 200 || d?.properties?.provisioningState === 'Succeeded') return got;
-    const error = d?.properties?.error ?? { code: 'DeploymentFailed', message: `The nested deployment ended ${d?.properties?.provisioningState}.` };
-    return { status: 400, headers: {}, body: { error } };
+  /**
+   * A nested deployment: a real child deployment at the scope its id names (another resource
+   * group, the subscription), under the same write check as a PUT, planned with the outer
+   * scope when the template asks for it, and waited for.
+   */
+  private async nested(caller: Caller, step: ExecStep, location: string): Promise<InternalResponse> {
+    try {
+      const segs = step.id.split('/');
+      const p = segs.map((x) => x.toLowerCase()).lastIndexOf('providers');
+      const scope = await this.resolveScope(segs.slice(0, p).join('/'));
+      const name = segs[segs.length - 1]!;
+      const id = `${scope.id}/providers/${DEPLOYMENT_TYPE}/${name}`;
+      this.arm.authorizer.check(caller, ACTIONS.write, id);
+      if (this.runs.has(keyOf(id))) throw new ArmError(409, 'DeploymentActive', `The deployment '${name}' is already running.`);
+      const prepared = await step.nested!.prepare();
+      // The template and parameters come evaluated from the outer template; a nested deployment
+      // at subscription scope is recorded where the outer one is.
+      const input = this.parseRequest({ location: scope.resourceGroup ? undefined : location, properties: { mode: step.nested!.mode || 'Incremental', template: prepared.template, parameters: prepared.parameters } }, scope);
+      const plan = await this.plan(caller, scope, name, input, prepared.options);
+      const d = await this.start(caller, scope, id, name, input, plan, await this.find(id));
+      await this.settled(d.id);
+      const done = (await this.find(d.id))!;
+      if (done.properties.provisioningState === 'Succeeded') return { status: 200, headers: {}, body: deploymentView(done) };
+      return { status: 400, headers: {}, body: { error: done.properties.error ?? { code: 'DeploymentFailed', message: `The nested deployment '${name}' ended ${done.properties.provisioningState}.` } } };
+    } catch (err) {
+      if (!(err instanceof ArmError)) throw err;
+      return { status: err.status, headers: {}, body: { error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) } } };
+    }
   }
 
   private async cancel(res: ServerResponse, caller: Caller, id: string, name: string): Promise<void> {

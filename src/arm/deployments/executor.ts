@@ -22,13 +22,15 @@ export interface ExecStep {
   existing: boolean;
   /** The request body, evaluated when the step runs (reference() and list*() then see current state). */
   body(): Promise<Record<string, unknown>>;
+  /** A nested deployment (`Microsoft.Resources/deployments`): what to plan for the child deployment. */
+  nested?: { mode: string; prepare(): Promise<{ template: Record<string, unknown>; parameters: Record<string, unknown>; options: unknown }> };
 }
 
 export interface ExecHooks {
   /** Records an operation as it starts and as it ends. */
   record(op: StoredOperation): Promise<void>;
   /** Runs a nested deployment (a `Microsoft.Resources/deployments` step) and answers like a PUT that waited for it. */
-  nested(step: ExecStep, body: Record<string, unknown>): Promise<InternalResponse>;
+  nested(step: ExecStep): Promise<InternalResponse>;
   /** Set when the deployment is canceled: steps not started then never start. */
   signal: AbortSignal;
 }
@@ -116,10 +118,8 @@ async function runStep(step: ExecStep, deploymentId: string, call: ReturnType<ty
   let res: InternalResponse;
   try {
     if (step.existing) res = await call('GET', step.id, step.apiVersion);
-    else {
-      const body = await step.body();
-      res = step.type.toLowerCase() === 'microsoft.resources/deployments' ? await hooks.nested(step, body) : await call('PUT', step.id, step.apiVersion, body);
-    }
+    else if (step.nested) res = await hooks.nested(step);
+    else res = await call('PUT', step.id, step.apiVersion, await step.body());
   } catch (err) {
     // Expressions evaluated at run time (reference() to a resource that failed to read, ...) fail this resource only.
     const e = err as { code?: unknown; message?: unknown; status?: unknown };

@@ -34,4 +34,5 @@ export interface PlanError {
   details?: Array<{ code: string; message: string; target?: string }>;
 }
 
-export type Planner = (template: Record<string, unknown>, parameters: Record<string, unknown>, scope: PlanScope, host: PlanHost) => Promise<ExecPlan>;
+/** `options` is the language's own (a nested deployment's outer scope), passed through untouched. */
+export type Planner = (template: Record<string, unknown>, parameters: Record<string, unknown>, scope: PlanScope, host: PlanHost, options?: unknown) => Promise<ExecPlan>;
