@@ -71,6 +71,8 @@ interface Run {
 
 export class DeploymentEngine {
   private readonly runs = new Map<string, Run>();
+  /** Deployments being planned: a second PUT under the same name meanwhile is refused like a running one. */
+  private readonly planning = new Set<string>();
 
   constructor(
     private readonly store: Store,
@@ -282,13 +284,19 @@ export class DeploymentEngine {
     const input = this.parseRequest(await x.body(), scope);
     const key = keyOf(id);
     const previous = await this.find(id);
-    if (this.runs.has(key)) throw new ArmError(409, 'DeploymentActive', `The deployment '${name}' is already running. Wait for it to finish or cancel it before deploying again under this name.`);
+    if (this.runs.has(key) || this.planning.has(key)) throw new ArmError(409, 'DeploymentActive', `The deployment '${name}' is already running. Wait for it to finish or cancel it before deploying again under this name.`);
     if (!previous) {
       const count = (await this.store.list(DEPLOYMENTS, { prefix: keyOf(`${scope.id}/providers/${DEPLOYMENT_TYPE}/`) })).length;
       if (count >= MAX_DEPLOYMENTS) throw new ArmError(400, 'DeploymentQuotaExceeded', `Creating the deployment '${name}' would exceed the quota of ${MAX_DEPLOYMENTS} deployments at this scope. Delete some deployments first.`);
     }
-    const plan = await this.plan(caller, scope, name, input);
-    const d = await this.start(caller, scope, id, name, input, plan, previous);
+    this.planning.add(key);
+    let d: StoredDeployment;
+    try {
+      const plan = await this.plan(caller, scope, name, input);
+      d = await this.start(caller, scope, id, name, input, plan, previous);
+    } finally {
+      this.planning.delete(key);
+    }
     const apiVersion = encodeURIComponent(x.apiVersion);
     const host = req.header('host') ?? 'management.azure.com';
     return sendJson(res, previous ? 200 : 201, deploymentView(d), {
