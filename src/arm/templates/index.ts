@@ -14,6 +14,8 @@ export { planDeployment } from './plan.js';
 export interface TemplateHost {
   subscriptionId: string;
   tenantId: string;
+  subscriptionDisplayName?: string;
+  tenantDisplayName?: string;
   /** Absent at subscription scope (resourceGroup() is then an InvalidTemplate error). */
   resourceGroup?: { id: string; name: string; location: string; tags?: Record<string, string>; managedBy?: string; properties?: Record<string, unknown> };
   /** What deployment() returns: name, plus Azure's properties (templateLink, etc.); location at subscription scope. */
