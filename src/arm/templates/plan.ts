@@ -239,14 +239,20 @@ export async function planDeployment(template: unknown, parameters: Record<strin
       let resourceGroup = r.resourceGroup !== undefined ? toStringValue(await evalAt(r.resourceGroup, sctx, `${raw.path}.resourceGroup`)) : r.subscriptionId !== undefined ? undefined : host.resourceGroup?.name;
       let scope = r.scope !== undefined ? toStringValue(await evalAt(r.scope, sctx, `${raw.path}.scope`)) : undefined;
       // Older form of extension resources: type `X/t/providers/Y/u`, name `n/Y/m`.
-      const pm = /^([^/]+(?:\/[^/]+)+?)\/providers\/([^/]+\/.+)$/i.exec(type);
+      const pm = /^([^/]+(?:\/[^/]+)+?)\/providers\/(.+)$/i.exec(type);
       if (pm && !scope) {
         const baseTypeDepth = pm[1]!.split('/').length - 1;
         const parts = name.split('/');
         const baseName = parts.slice(0, baseTypeDepth).join('/');
-        scope = `${resourceGroup === undefined ? `/subscriptions/${subscriptionId}` : `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}`}/providers/${interleave(pm[1]!, baseName)}`;
-        type = pm[2]!;
-        name = parts.slice(baseTypeDepth + 1).join('/');
+        scope = `${rgPrefix(subscriptionId, resourceGroup)}/providers/${interleave(pm[1]!, baseName)}`;
+        // The extension's namespace is in the name (`kv/Microsoft.Authorization/ra1`) unless the type has it.
+        if (pm[2]!.includes('.')) {
+          type = pm[2]!;
+          name = parts.slice(baseTypeDepth + 1).join('/');
+        } else {
+          type = `${parts[baseTypeDepth]}/${pm[2]}`;
+          name = parts.slice(baseTypeDepth + 1).join('/');
+        }
       }
       const depth = type.split('/').length - 1;
       if (name.split('/').length !== depth) {
