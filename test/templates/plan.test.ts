@@ -270,6 +270,21 @@ describe('planDeployment: language features', () => {
   });
 });
 
+describe('planDeployment: user-defined functions and resourceInfo', () => {
+  test('a namespace.member function is evaluated with its own parameters', async () => {
+    const plan = await planDeployment(tpl({
+      functions: [{ namespace: 'naming', members: { identity: { parameters: [{ name: 'app', type: 'string' }, { name: 'n', type: 'int' }], output: { type: 'string', value: "[format('id-{0}-{1}', parameters('app'), parameters('n'))]" } } } }],
+      resources: [{ type: UAI, apiVersion: '1', name: "[naming.identity('web', 1)]" }],
+    }), {}, fakeHost());
+    assert.equal(plan.resources[0]!.name, 'id-web-1');
+    await assert.rejects(planDeployment(tpl({ functions: [{ namespace: 'n', members: { f: { parameters: [], output: { type: 'string', value: 'x' } } } }], resources: [], outputs: { o: { type: 'string', value: "[n.f('extra')]" } } }), {}, fakeHost()), invalidTemplate(/'n\.f': function requires 0 argument/));
+  });
+  test('resourceInfo() of a symbolic name', async () => {
+    const plan = await planDeployment(tpl({ languageVersion: '2.0', resources: { id: { type: UAI, apiVersion: '2023-01-31', name: 'id-a' } }, outputs: { rid: { type: 'string', value: "[resourceInfo('id').id]" } } }), {}, fakeHost());
+    assert.deepEqual(await plan.outputs(), { rid: { type: 'String', value: `${RG}/providers/${UAI}/id-a` } });
+  });
+});
+
 describe('planDeployment: validation errors', () => {
   const one = (extra: Record<string, unknown> = {}) => tpl({ resources: [{ type: UAI, apiVersion: '2023-01-31', name: 'id1' }], ...extra });
   test('missing $schema or contentVersion', async () => {

@@ -20,15 +20,22 @@ export interface Ctx {
   /** utcNow()/newGuid() are allowed only in a parameter's defaultValue. */
   allowNonDeterministic?: boolean;
   /** Resolves a symbolic name (2.0) or a resource name of this template to its id and apiVersion. */
-  resolveResource(nameOrId: string): { id: string; apiVersion?: string; key?: string } | undefined;
+  resolveResource(nameOrId: string): { id: string; apiVersion?: string; key?: string; name?: string; type?: string } | undefined;
   /** Static scan: reference()/list*() throw NeedsRuntime and report their target here. */
   scan?: (target: string) => void;
   now: Date;
   newGuid(): string;
   /** Azure's `languageVersion` is 2.0 (symbolic names). */
   symbolic: boolean;
-  /** Resolves an existing-resource or symbolic resource's properties (resourceInfo). */
   environment(): Obj;
+  /** User-defined functions of the template (`functions` section), by lower-case `namespace.member`. */
+  userFunctions?: Map<string, UserFunction>;
+}
+
+export interface UserFunction {
+  name: string;
+  params: string[];
+  output: unknown;
 }
 
 export function defaultNewGuid(): string {
@@ -115,13 +122,14 @@ function access(t: unknown, name: string): unknown {
 }
 
 /** Checks a parsed expression statically: known function names and argument counts. */
-export function checkExpr(e: Expr): void {
-  if (e.kind === 'property') return checkExpr(e.target);
-  if (e.kind === 'index') { checkExpr(e.target); return checkExpr(e.index); }
+export function checkExpr(e: Expr, user?: Map<string, UserFunction>): void {
+  if (e.kind === 'property') return checkExpr(e.target, user);
+  if (e.kind === 'index') { checkExpr(e.target, user); return checkExpr(e.index, user); }
   if (e.kind !== 'call') return;
-  const fn = lookup(e.name);
-  arity(e.name, fn, e.args.length);
-  for (const a of e.args) checkExpr(a);
+  const u = e.name.includes('.') ? user?.get(e.name.toLowerCase()) : undefined;
+  if (u) arity(e.name, { min: u.params.length, max: u.params.length }, e.args.length);
+  else arity(e.name, lookup(e.name), e.args.length);
+  for (const a of e.args) checkExpr(a, user);
 }
 
 function lookup(name: string) {
@@ -139,12 +147,35 @@ function arity(name: string, fn: { min: number; max: number }, n: number): void 
 }
 
 async function callFunction(e: Extract<Expr, { kind: 'call' }>, ctx: Ctx): Promise<unknown> {
+  const u = e.name.includes('.') ? ctx.userFunctions?.get(e.name.toLowerCase()) : undefined;
+  if (u) return callUserFunction(u, e, ctx);
   const fn = lookup(e.name);
   arity(e.name, fn, e.args.length);
   if (fn.lazy) return fn.lazy(e.args, ctx, e.name);
   const args: unknown[] = new Array(e.args.length);
   for (let i = 0; i < e.args.length; i++) args[i] = await evaluateExpr(e.args[i]!, ctx);
   return fn.call!(args, ctx, e.name);
+}
+
+// A user-defined function sees only its own parameters (Azure: no variables, no reference()).
+async function callUserFunction(u: UserFunction, e: Extract<Expr, { kind: 'call' }>, ctx: Ctx): Promise<unknown> {
+  arity(e.name, { min: u.params.length, max: u.params.length }, e.args.length);
+  const args: unknown[] = [];
+  for (const a of e.args) args.push(await evaluateExpr(a, ctx));
+  const inner: Ctx = {
+    ...ctx,
+    loops: [],
+    lambdaVars: undefined,
+    parameter: (n) => {
+      const i = u.params.findIndex((p) => p.toLowerCase() === n.toLowerCase());
+      if (i < 0) throw new ExpressionError(`The template parameter '${n}' is not found in the user-defined function '${u.name}'.`);
+      return args[i];
+    },
+    variable: async (n) => {
+      throw new ExpressionError(`The template function 'variables' cannot be used in the user-defined function '${u.name}' (variable '${n}').`);
+    },
+  };
+  return evaluateValue(u.output, inner);
 }
 
 export { Lambda };

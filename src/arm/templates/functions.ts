@@ -573,4 +573,11 @@ def('list*', 2, 3, async (a, ctx, n) => {
   const r = ctx.resolveResource(target);
   return ctx.host.list(r?.id ?? target, n, apiVersion, a[2]);
 });
+// resourceInfo(symbolicName): id, name, type and apiVersion of a resource of a languageVersion 2.0 template.
+def('resourceInfo', 1, 1, (a, ctx, n) => {
+  const sym = expectString(n, a[0], 0);
+  const r = ctx.symbolic ? ctx.resolveResource(sym) : undefined;
+  if (!r) throw fail(n, `the symbolic name '${sym}' is not a resource of this template.`);
+  return { id: r.id, name: r.name, type: r.type, apiVersion: r.apiVersion };
+});
 def('pickZones', 3, 5, () => []);

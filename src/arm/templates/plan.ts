@@ -3,7 +3,7 @@
 // Everything that can fail before a resource is created fails here with InvalidTemplate.
 import type { DeploymentPlan, NestedDeployment, PlanOptions, PlannedResource, TemplateHost } from './index.js';
 import { ExpressionError, TemplateError, type TemplateErrorDetail } from './errors.js';
-import { checkExpr, defaultNewGuid, evaluateExpr, evaluateValue, expandCopy, isPropertyCopy, NeedsRuntime, type Ctx } from './evaluate.js';
+import { checkExpr, defaultNewGuid, evaluateExpr, evaluateValue, expandCopy, isPropertyCopy, NeedsRuntime, type Ctx, type UserFunction } from './evaluate.js';
 import { isExpression, parseExpression, type Expr } from './parser.js';
 import { defaultEnvironment } from './environment.js';
 import { deepEqual, getProp, hasProp, isObject, toStringValue, typeName, type Obj } from './values.js';
@@ -32,7 +32,8 @@ export async function planDeployment(template: unknown, parameters: Record<strin
   if (symbolic ? !isObject(template.resources) : template.resources !== undefined && !Array.isArray(template.resources)) {
     throw invalid(symbolic ? "The 'resources' of a template with languageVersion '2.0' must be an object of symbolic names" : "The 'resources' property must be an array", 'resources');
   }
-  staticCheck(template);
+  const userFunctions = readUserFunctions(template.functions);
+  staticCheck(template, userFunctions);
 
   const now = host.now?.() ?? new Date();
   const env = () => host.environment?.() ?? defaultEnvironment();
@@ -64,6 +65,7 @@ export async function planDeployment(template: unknown, parameters: Record<strin
     newGuid: host.newGuid ?? defaultNewGuid,
     symbolic,
     environment: env,
+    userFunctions,
     resolveResource: (t) => resolvers.resolve(t),
     parameter: (name) => {
       const lower = name.toLowerCase();
@@ -326,7 +328,8 @@ export async function planDeployment(template: unknown, parameters: Record<strin
   resolvers.resolve = (t) => {
     const hits = resolveRef(t);
     if (!hits || hits.length === 0) return undefined;
-    return { id: hits[0]!.id, apiVersion: hits[0]!.apiVersion || undefined, key: hits[0]!.key };
+    const h = hits[0]!;
+    return { id: h.id, apiVersion: h.apiVersion || undefined, key: h.key, name: h.name, type: h.type };
   };
 
   // ---- dependencies ----
@@ -577,13 +580,30 @@ async function scanExpr(e: Expr, ctx: Ctx): Promise<void> {
 }
 
 /** Static validation: every expression parses and names known functions with valid argument counts. */
-function staticCheck(template: Obj): void {
+/** `functions: [{namespace, members: {name: {parameters: [{name, type}], output: {type, value}}}}]`. */
+function readUserFunctions(fns: unknown): Map<string, UserFunction> {
+  const out = new Map<string, UserFunction>();
+  if (fns === undefined) return out;
+  if (!Array.isArray(fns)) throw invalid("The 'functions' property must be an array", 'functions');
+  fns.forEach((ns, i) => {
+    if (!isObject(ns) || typeof ns.namespace !== 'string' || !isObject(ns.members)) throw invalid("A user-defined function namespace needs 'namespace' and 'members'", `functions[${i}]`);
+    for (const [m, def] of Object.entries(ns.members)) {
+      const name = `${ns.namespace}.${m}`;
+      if (!isObject(def) || !isObject(def.output) || !('value' in def.output)) throw invalid(`The user-defined function '${name}' has no output value`, `functions[${i}].members.${m}`);
+      const params = Array.isArray(def.parameters) ? def.parameters.map((p) => (isObject(p) ? String(p.name) : '')) : [];
+      out.set(name.toLowerCase(), { name, params, output: def.output.value });
+    }
+  });
+  return out;
+}
+
+function staticCheck(template: Obj, user: Map<string, UserFunction>): void {
   const problems: TemplateErrorDetail[] = [];
   const walk = (v: unknown, path: string, nestedDeployment = false): void => {
     if (typeof v === 'string') {
       if (!isExpression(v)) return;
       try {
-        checkExpr(parseExpression(v));
+        checkExpr(parseExpression(v), user);
       } catch (e) {
         if (e instanceof ExpressionError) problems.push({ code: 'InvalidTemplate', message: `The template language expression '${v}' at '${path}' is not valid: ${e.message}`, target: path });
         else throw e;
