@@ -216,4 +216,9 @@ describe('guid() and uniqueString()', () => {
     assert.equal(guid('x'), guid('x'));
     assert.notEqual(guid('x'), guid('X'));
   });
+  test('guid agrees with an independent RFC 4122 version-5 implementation', () => {
+    // Expected value computed with Python's uuid.uuid5(UUID('11fb06fb-712d-4ddd-98c7-e71bbd588830'), 'a-b');
+    // no guid() output published by Microsoft was found to test against.
+    assert.equal(guid('a', 'b'), '2d796349-8c7e-55ec-9624-54ece82ed031');
+  });
 });

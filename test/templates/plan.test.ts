@@ -285,6 +285,22 @@ describe('planDeployment: user-defined functions and resourceInfo', () => {
   });
 });
 
+describe('planDeployment: references outside the template', () => {
+  test('unconditional reference()/list*() targets outside the template are listed for a pre-check', async () => {
+    const ext = '/subscriptions/s/resourceGroups/r/providers/Microsoft.Web/sites/outside';
+    const plan = await planDeployment(tpl({ resources: [
+      { type: UAI, apiVersion: '1', name: 'a', properties: { x: `[reference('${ext}', '2022-03-01').state]`, y: `[if(false(), reference('${ext}-maybe'), null())]` } },
+      { type: UAI, apiVersion: '1', name: 'b', condition: false, properties: { x: `[reference('${ext}-off').state]` } },
+      { type: UAI, apiVersion: '1', name: 'c', properties: { x: "[listKeys(resourceId('Microsoft.Storage/storageAccounts', 'st'), '2023-01-01')]", self: "[reference(resourceId('Microsoft.ManagedIdentity/userAssignedIdentities', 'a')).principalId]" } },
+    ] }), {}, fakeHost());
+    assert.deepEqual(plan.externalReferences, [
+      { id: ext, apiVersion: '2022-03-01', templatePath: 'resources[0]' },
+      { id: `${RG}/providers/Microsoft.Storage/storageAccounts/st`, apiVersion: '2023-01-01', templatePath: 'resources[2]' },
+    ]);
+    assert.deepEqual(byName(plan.resources, 'c').dependsOn, [byName(plan.resources, 'a').key]);
+  });
+});
+
 describe('planDeployment: validation errors', () => {
   const one = (extra: Record<string, unknown> = {}) => tpl({ resources: [{ type: UAI, apiVersion: '2023-01-31', name: 'id1' }], ...extra });
   test('missing $schema or contentVersion', async () => {

@@ -4,6 +4,9 @@
 // `TemplateHost`. The engine (src/arm/deployments) owns HTTP, persistence and running resources.
 //
 // Interface changes after the first commit are additive only; they are noted here.
+// - 04:40 UTC: DeploymentPlan.externalReferences (resources outside the template that resource
+//   bodies reference unconditionally; check they exist before creating anything);
+//   TemplateHost.subscriptionDisplayName/tenantDisplayName (optional); resourceInfo().
 export { TemplateError } from './errors.js';
 export type { TemplateErrorDetail } from './errors.js';
 export { parseExpression, isExpression } from './parser.js';
@@ -89,6 +92,13 @@ export interface NestedDeployment {
 export interface DeploymentPlan {
   /** Resources in template order (copy instances expanded); dependsOn forms a DAG (cycles are rejected). */
   resources: PlannedResource[];
+  /**
+   * Resources outside the template that reference()/list*() read unconditionally (not inside
+   * if()/and()/or()/coalesce()/lambdas) from resources whose condition is true. Azure fails such a
+   * deployment with ResourceNotFound; checking these before creating anything keeps a failed
+   * deployment from leaving half its resources behind.
+   */
+  externalReferences: Array<{ id: string; apiVersion?: string; templatePath: string }>;
   /** Evaluated parameter values (after defaults), by name. */
   parameters: Record<string, { type: string; value: unknown }>;
   /** Evaluated variables (for nested deployments with outer scope). */

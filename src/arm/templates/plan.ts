@@ -333,6 +333,8 @@ export async function planDeployment(template: unknown, parameters: Record<strin
   };
 
   // ---- dependencies ----
+  const externalReferences: Array<{ id: string; apiVersion?: string; templatePath: string }> = [];
+  const externalSeen = new Set<string>();
   for (const { res, raw, ctx, explicit } of internal) {
     const deps = new Set<string>();
     for (let i = 0; i < explicit.length; i++) {
@@ -344,15 +346,25 @@ export async function planDeployment(template: unknown, parameters: Record<strin
       for (const t of targets) if (t !== res) deps.add(t.key);
     }
     // Implicit: reference()/list*() calls on resources of this template; the parent of a nested child.
-    const found: string[] = [];
-    const scanCtx: Ctx = { ...ctx, scan: (t) => found.push(t) };
+    const found: ScanHit[] = [];
     for (const [k, v] of Object.entries(raw.def)) {
-      if (NON_BODY.has(k.toLowerCase()) && k !== 'scope') continue;
+      if (NON_BODY.has(k.toLowerCase())) continue;
       if (isNestedDeployment(res) && k === 'properties' && isObject(v)) {
-        for (const [pk, pv] of Object.entries(v)) if (pk !== 'template') await scanRefs(pv, scanCtx);
-      } else await scanRefs(v, scanCtx);
+        for (const [pk, pv] of Object.entries(v)) if (pk !== 'template') await scanRefs(pv, ctx, found);
+      } else await scanRefs(v, ctx, found);
     }
-    for (const t of found) for (const hit of resolveRef(t) ?? []) if (hit !== res) deps.add(hit.key);
+    for (const h of found) {
+      const hits = resolveRef(h.target);
+      if (hits) {
+        for (const hit of hits) if (hit !== res) deps.add(hit.key);
+      } else if (h.target.startsWith('/') && res.condition && !h.conditional && !res.existing) {
+        const l = h.target.toLowerCase();
+        if (!externalSeen.has(l)) {
+          externalSeen.add(l);
+          externalReferences.push({ id: h.target, ...(h.apiVersion ? { apiVersion: h.apiVersion } : {}), templatePath: res.templatePath });
+        }
+      }
+    }
     if (res.scope) for (const hit of resolveRef(res.scope) ?? []) deps.add(hit.key);
     if (raw.parent || res.name.includes('/')) {
       const parentId = res.id.replace(/\/[^/]+\/[^/]+$/, '').toLowerCase();
@@ -386,6 +398,7 @@ export async function planDeployment(template: unknown, parameters: Record<strin
   for (const [lower, name] of defNames) parametersOut[name] = { type: displayType(declaredTypes.get(lower) ?? 'string'), value: paramValues.get(lower) };
   return {
     resources: planned,
+    externalReferences,
     parameters: parametersOut,
     variables,
     outputs,
@@ -543,7 +556,14 @@ function nestedOf(res: PlannedResource, raw: RawResource, ctx: Ctx, outer: { par
 }
 
 /** Reports reference()/list*() targets inside a value; the targets that need the runtime are skipped. */
-async function scanRefs(v: unknown, ctx: Ctx): Promise<void> {
+interface ScanHit {
+  target: string;
+  apiVersion?: string;
+  /** Inside a branch of if()/and()/or()/coalesce(): the call may never run. */
+  conditional: boolean;
+}
+
+async function scanRefs(v: unknown, ctx: Ctx, hits: ScanHit[]): Promise<void> {
   if (typeof v === 'string') {
     if (!isExpression(v)) return;
     let e: Expr;
@@ -552,31 +572,44 @@ async function scanRefs(v: unknown, ctx: Ctx): Promise<void> {
     } catch {
       return;
     }
-    await scanExpr(e, ctx);
+    await scanExpr(e, ctx, hits, false);
   } else if (Array.isArray(v)) {
-    for (const x of v) await scanRefs(x, ctx);
+    for (const x of v) await scanRefs(x, ctx, hits);
   } else if (isObject(v)) {
     for (const [k, x] of Object.entries(v)) {
-      await scanRefs(k, ctx);
-      await scanRefs(x, ctx);
+      await scanRefs(k, ctx, hits);
+      await scanRefs(x, ctx, hits);
     }
   }
 }
 
-async function scanExpr(e: Expr, ctx: Ctx): Promise<void> {
-  if (e.kind === 'property') return scanExpr(e.target, ctx);
-  if (e.kind === 'index') { await scanExpr(e.target, ctx); return scanExpr(e.index, ctx); }
+const CONDITIONAL_FUNCTIONS = new Set(['if', 'and', 'or', 'coalesce', 'map', 'filter', 'reduce', 'sort', 'toobject', 'lambda']);
+
+async function scanExpr(e: Expr, ctx: Ctx, hits: ScanHit[], conditional: boolean): Promise<void> {
+  if (e.kind === 'property') return scanExpr(e.target, ctx, hits, conditional);
+  if (e.kind === 'index') { await scanExpr(e.target, ctx, hits, conditional); return scanExpr(e.index, ctx, hits, conditional); }
   if (e.kind !== 'call') return;
   const lower = e.name.toLowerCase();
   if ((lower === 'reference' || lower.startsWith('list')) && e.args.length > 0) {
+    const quiet: Ctx = { ...ctx, scan: () => { throw new NeedsRuntime(); } };
     try {
-      const t = await evaluateExpr(e.args[0]!, ctx);
-      if (typeof t === 'string') ctx.scan!(t);
+      const t = await evaluateExpr(e.args[0]!, quiet);
+      if (typeof t === 'string') {
+        let apiVersion: string | undefined;
+        try {
+          const a = e.args.length > 1 ? await evaluateExpr(e.args[1]!, quiet) : undefined;
+          if (typeof a === 'string') apiVersion = a;
+        } catch {
+          // an api-version that needs the runtime: the host picks one
+        }
+        hits.push({ target: t, ...(apiVersion ? { apiVersion } : {}), conditional });
+      }
     } catch {
       // needs the runtime (a reference inside the argument) or a lambda variable: nothing static to learn
     }
   }
-  for (const a of e.args) await scanExpr(a, ctx);
+  const inner = conditional || CONDITIONAL_FUNCTIONS.has(lower);
+  for (const a of e.args) await scanExpr(a, ctx, hits, inner);
 }
 
 /** Static validation: every expression parses and names known functions with valid argument counts. */
