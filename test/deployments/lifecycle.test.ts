@@ -30,7 +30,7 @@ describe('deployment lifecycle and the seeds', () => {
       { op: 'deploy', rg: 'rg-seeds', name: 'logic-system', template: template('seed-logicapp-system.json') },
       { op: 'deploy', rg: 'rg-seeds', name: 'logic-user', template: template('seed-logicapp-user.json'), parameters: { Template_LogicAppName: 'logic-seed-user', Template_UserAssignedIdentityName: 'id-logic-seed' } },
       { op: 'deploy', rg: 'rg-seeds', name: 'standard', template: template('seed-standard-both.json'), parameters: { Template_UserAssignedIdentityName: 'id-standard-seed' } },
-      { op: 'deploy', rg: 'rg-seeds', name: 'connection', template: template('seed-api-connection.json') },
+      { op: 'deploy', rg: 'rg-seeds', name: 'connection', template: template('seed-api-connection.json'), parameters: { objectId: m.context.tenant.adminObjectId } },
       { op: 'deploy', rg: 'rg-seeds', name: 'containerapp', template: template('seed-containerapp.json') },
     ]);
     const logicSystem = await get(`${group('rg-seeds')}/providers/Microsoft.Logic/workflows/logic-seed-system`, '2016-06-01');
@@ -51,9 +51,12 @@ describe('deployment lifecycle and the seeds', () => {
 
     assert.equal(ok(connection).properties.provisioningState, 'Succeeded');
     const logicAutomation = await get(`${group('rg-seeds')}/providers/Microsoft.Logic/workflows/logic-automation`, '2016-06-01');
-    const policy = await arm.call('GET', `${group('rg-seeds')}/providers/Microsoft.Web/connections/azureautomation-mi/accessPolicies/${logicAutomation.identity.principalId}`, undefined, '2016-06-01');
+    assert.match(logicAutomation.identity.principalId, GUID);
+    const conn = await get(`${group('rg-seeds')}/providers/Microsoft.Web/connections/azureautomation-mi`, '2018-07-01-preview');
+    assert.equal(conn.properties.parameterValueSet.name, 'managedIdentityAuth');
+    const policy = await arm.call('GET', `${group('rg-seeds')}/providers/Microsoft.Web/connections/azureautomation-mi/accessPolicies/${m.context.tenant.adminObjectId}`, undefined, '2016-06-01');
     assert.equal(policy.status, 200);
-    assert.equal(policy.body.properties.principal.identity.objectId, logicAutomation.identity.principalId);
+    assert.equal(policy.body.properties.principal.identity.tenantId, m.context.tenant.tenantId);
 
     const app = await get(`${group('rg-seeds')}/providers/Microsoft.App/containerApps/ca-orders`, '2023-05-01');
     assert.equal(ok(containerApp).properties.outputs.principalId.value, app.identity.principalId);
@@ -93,7 +96,7 @@ describe('deployment lifecycle and the seeds', () => {
 
   test('cancel stops a running deployment; delete, validate, exportTemplate and existence', async () => {
     const [started, cancel, again] = await deploy(m, [
-      { op: 'start', rg: 'rg-cancel', name: 'long', template: template('complete.json'), parameters: { count: 200 } },
+      { op: 'start', rg: 'rg-cancel', name: 'long', template: template('complete.json'), parameters: { count: 800 } },
       { op: 'cancel', rg: 'rg-cancel', name: 'long' },
       { op: 'cancel', rg: 'rg-cancel', name: 'long' },
     ]);
@@ -105,10 +108,12 @@ describe('deployment lifecycle and the seeds', () => {
       if (state !== 'Canceled') await new Promise((r) => setTimeout(r, 100));
     }
     assert.equal(state, 'Canceled');
-    assert.ok((await resourcesIn('rg-cancel')).length < 200, 'the rest never started');
+    assert.ok((await resourcesIn('rg-cancel')).length < 800, 'the rest never started');
     assert.equal(again!.ok, false);
     assert.equal(again!.status, 409);
 
+    await deploy(m, [{ op: 'deploy', rg: 'rg-cancel', name: 'kept', template: template('complete.json') }]);
+    const before = (await resourcesIn('rg-cancel')).length;
     const [valid, invalid, exported, exists, del, missing, absent] = await deploy(m, [
       { op: 'validate', rg: 'rg-cancel', name: 'check', template: template('complete.json') },
       { op: 'validate', rg: 'rg-cancel', name: 'check', template: template('app.json'), parameters: { env: 'nope' } },
@@ -120,14 +125,19 @@ describe('deployment lifecycle and the seeds', () => {
     ]);
     assert.equal(ok(valid).properties.provisioningState, 'Succeeded');
     assert.equal(ok(valid).properties.validatedResources.length, 1);
-    assert.match(JSON.stringify(invalid), /InvalidTemplate/, 'validate answers 400 with the error');
+    assert.equal(invalid!.ok, false, 'the SDK reports a 400 from validate as a failure');
+    const raw = await arm.call('POST', `${group('rg-cancel')}/providers/Microsoft.Resources/deployments/check/validate`, { properties: { mode: 'Incremental', template: template('app.json'), parameters: { env: { value: 'nope' } } } }, '2024-03-01');
+    assert.equal(raw.status, 400);
+    assert.equal(raw.body.error.code, 'InvalidTemplate');
+    assert.match(raw.body.error.message, /nope/);
     assert.deepEqual(ok(exported).template, template('complete.json'));
     assert.equal(ok(exists).body ?? ok(exists), true);
     assert.equal(del!.ok, true, JSON.stringify(del));
     assert.equal(missing!.status, 404);
     assert.equal(missing!.code, 'DeploymentNotFound');
     assert.equal(ok(absent).body ?? ok(absent), false);
-    assert.ok((await resourcesIn('rg-cancel')).length > 0, 'deleting a deployment keeps its resources');
+    assert.equal((await resourcesIn('rg-cancel')).length, before, 'deleting a deployment keeps its resources');
+    assert.ok(before > 0);
   });
 
   test('mimic deployment group create follows a deployment and prints it as JSON', async () => {
@@ -147,7 +157,7 @@ describe('deployment lifecycle and the seeds', () => {
   });
 
   test('a deployment cut short by a restart is Failed afterwards', async () => {
-    const [started] = await deploy(m, [{ op: 'start', rg: 'rg-cancel', name: 'interrupted', template: template('complete.json'), parameters: { count: 300 } }]);
+    const [started] = await deploy(m, [{ op: 'start', rg: 'rg-cancel', name: 'interrupted', template: template('complete.json'), parameters: { count: 800 } }]);
     assert.equal(started!.ok, true);
     m = await m.restart();
     const [got] = await deploy(m, [{ op: 'get', rg: 'rg-cancel', name: 'interrupted' }]);

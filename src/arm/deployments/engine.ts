@@ -352,6 +352,8 @@ export class DeploymentEngine {
 
   private async run(caller: Caller, scope: DeploymentScope, d: StoredDeployment, plan: ExecPlan, signal: AbortSignal): Promise<void> {
     const key = keyOf(d.id);
+    // The PUT answers first (with Accepted), then the run starts.
+    await yieldToIo();
     d.properties.provisioningState = 'Running';
     await this.store.put(DEPLOYMENTS, key, d);
     const call = armCall(this.handle(), caller);
@@ -552,6 +554,9 @@ async function defaultApiVersion(id: string): Promise<string> {
 
 /** Types without a version list accept any well-formed api-version. */
 const FALLBACK_API_VERSION = '2023-01-01';
+
+/** Lets pending I/O (other requests, a cancel) be served: the store may resolve without ever reaching the event loop. */
+export const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 function methodNotAllowed(req: Request): ArmError {
   return new ArmError(405, 'MethodNotAllowed', `The HTTP method '${req.method}' is not supported for '${req.path}'.`);

@@ -99,6 +99,10 @@ export async function execute(steps: ExecStep[], deploymentId: string, call: Ret
 }
 
 async function runStep(step: ExecStep, deploymentId: string, call: ReturnType<typeof armCall>, hooks: ExecHooks): Promise<ErrorResponse | undefined> {
+  // One resource per turn of the event loop, so requests (reads, a cancel) are served during a run;
+  // a resource not started when the deployment is canceled never starts.
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  if (hooks.signal.aborted) return undefined;
   const operationId = newOperationId();
   const started = Date.now();
   const op: StoredOperation = {
