@@ -285,6 +285,42 @@ describe('planDeployment: user-defined functions and resourceInfo', () => {
   });
 });
 
+describe('planDeployment: Bicep-compiled (languageVersion 2.0) shapes', () => {
+  test('user-defined types, nullable parameters, resource loops by symbolic name, a module', async () => {
+    const t = tpl({
+      languageVersion: '2.0',
+      metadata: { _generator: { name: 'bicep', version: '0.30.23.60470' } },
+      definitions: { appSettings: { type: 'object', properties: { name: { type: 'string' } } }, envName: { $ref: '#/definitions/plainString' }, plainString: { type: 'string' } },
+      parameters: { settings: { $ref: '#/definitions/appSettings' }, env: { $ref: '#/definitions/envName', defaultValue: 'dev' }, note: { type: 'string', nullable: true } },
+      resources: {
+        ids: { copy: { name: 'ids', count: 2 }, type: UAI, apiVersion: '2023-01-31', name: "[format('id-{0}-{1}', parameters('settings').name, copyIndex())]", location: '[resourceGroup().location]' },
+        mod: {
+          type: 'Microsoft.Resources/deployments', apiVersion: '2022-09-01', name: 'roles',
+          properties: {
+            expressionEvaluationOptions: { scope: 'inner' }, mode: 'Incremental',
+            parameters: { principalId: { value: "[reference('ids[1]').principalId]" } },
+            template: tpl({ languageVersion: '2.0', parameters: { principalId: { type: 'string' } }, resources: {}, outputs: { p: { type: 'string', value: "[parameters('principalId')]" } } }),
+          },
+          dependsOn: ['ids'],
+        },
+      },
+      outputs: { note: { type: 'string', nullable: true, value: "[coalesce(parameters('note'), 'none')]" }, env: { type: 'string', value: "[parameters('env')]" } },
+    });
+    const host = fakeHost();
+    const plan = await planDeployment(t, { settings: { value: { name: 'web' } } }, host);
+    assert.deepEqual(plan.resources.map((r) => r.key), ['ids[0]', 'ids[1]', 'mod']);
+    assert.deepEqual(plan.resources.map((r) => r.name), ['id-web-0', 'id-web-1', 'roles']);
+    assert.deepEqual(plan.resources[2]!.dependsOn, ['ids[0]', 'ids[1]']);
+    host.state.set(plan.resources[1]!.id.toLowerCase(), { properties: { principalId: 'pid-1' } });
+    const prepared = await plan.resources[2]!.nested!.prepare();
+    assert.deepEqual(prepared.parameters, { principalId: { value: 'pid-1' } });
+    const inner = await planDeployment(prepared.template, prepared.parameters, host, prepared.options);
+    assert.deepEqual(await inner.outputs(), { p: { type: 'String', value: 'pid-1' } });
+    assert.deepEqual(await plan.outputs(), { note: { type: 'String', value: 'none' }, env: { type: 'String', value: 'dev' } });
+    await assert.rejects(planDeployment(t, { settings: { value: 'not an object' } }, host), invalidTemplate(/Expected 'Object'. Actual 'String'/));
+  });
+});
+
 describe('planDeployment: references outside the template', () => {
   test('unconditional reference()/list*() targets outside the template are listed for a pre-check', async () => {
     const ext = '/subscriptions/s/resourceGroups/r/providers/Microsoft.Web/sites/outside';

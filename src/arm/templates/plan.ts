@@ -112,7 +112,10 @@ export async function planDeployment(template: unknown, parameters: Record<strin
     if (paramValues.has(lower) || paramPending.has(lower)) return;
     paramPending.add(lower);
     const name = defNames.get(lower)!;
-    const d = defs[name];
+    const d0 = defs[name];
+    // languageVersion 2.0 (Bicep user-defined types): `$ref` to `definitions`; the referenced type's
+    // base type is checked, its inner constraints are not.
+    const d = isObject(d0) && typeof d0.$ref === 'string' && d0.type === undefined ? { ...d0, type: refType(template, d0.$ref) } : d0;
     if (!isObject(d) || typeof d.type !== 'string' || !PARAM_TYPES.has(d.type.toLowerCase())) {
       throw invalid(`The template parameter '${name}' has an invalid type '${isObject(d) ? String(d.type) : typeName(d)}'. The supported types are 'String, SecureString, Int, Bool, Object, SecureObject, Array'`, `parameters.${name}`);
     }
@@ -151,6 +154,10 @@ export async function planDeployment(template: unknown, parameters: Record<strin
           throw annotate(e, `parameters.${name}.defaultValue`);
         }
       }
+    } else if (d.nullable === true) {
+      paramValues.set(lower, null);
+      paramPending.delete(lower);
+      return;
     } else {
       paramPending.delete(lower);
       paramDetails.push({ code: 'InvalidTemplate', message: `The value for the template parameter '${name}' is not provided. Please see https://aka.ms/arm-create-parameter-file for usage details.`, target: name });
@@ -303,6 +310,7 @@ export async function planDeployment(template: unknown, parameters: Record<strin
   for (const { res, raw } of internal) {
     const key = raw.symbol ? (res.copy ? `${raw.symbol}[${res.copy.index}]` : raw.symbol) : res.id;
     res.key = key;
+    if (raw.symbol && res.copy) push(bySymbol, key.toLowerCase(), res);
     const idl = res.id.toLowerCase();
     if (byId.has(idl) && !raw.symbol) {
       throw invalid(`The resource '${res.id}' at line '1' and column '1' is defined multiple times in a template. Please see https://aka.ms/arm-syntax-resources for usage details`, res.templatePath);
@@ -404,6 +412,20 @@ export async function planDeployment(template: unknown, parameters: Record<strin
     outputs,
     scope: { parameters: Object.fromEntries(Object.entries(parametersOut).map(([k, v]) => [k, v.value])), variables },
   };
+}
+
+/** The base type of a `#/definitions/name` reference (following nested `$ref`s a few levels). */
+function refType(template: Obj, ref: string): string | undefined {
+  let r: string | undefined = ref;
+  for (let i = 0; i < 8 && r; i++) {
+    const m = /^#\/definitions\/(.+)$/.exec(r);
+    const defsObj = isObject(template.definitions) ? template.definitions : {};
+    const def = m ? defsObj[m[1]!] : undefined;
+    if (!isObject(def)) return undefined;
+    if (typeof def.type === 'string') return def.type;
+    r = typeof def.$ref === 'string' ? def.$ref : undefined;
+  }
+  return undefined;
 }
 
 class NeedParam extends Error {
