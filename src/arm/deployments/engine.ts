@@ -357,12 +357,18 @@ export class DeploymentEngine {
     d.properties.provisioningState = 'Running';
     await this.store.put(DEPLOYMENTS, key, d);
     const call = armCall(this.handle(), caller);
-    const record = (op: StoredOperation) => this.store.put(DEPLOYMENT_OPERATIONS, keyOf(op.id), op);
-    const result = await execute(plan.steps, d.id, call, {
-      signal,
-      record,
-      nested: (step) => this.nested(caller, step, d.location ?? scope.resourceGroup?.location ?? 'global'),
-    });
+    const recorder = new OperationRecorder(this.store);
+    const record = async (op: StoredOperation) => recorder.record(op);
+    let result;
+    try {
+      result = await execute(plan.steps, d.id, call, {
+        signal,
+        record,
+        nested: (step) => this.nested(caller, step, d.location ?? scope.resourceGroup?.location ?? 'global'),
+      });
+    } finally {
+      await recorder.flush();
+    }
     if (signal.reason === SHUTDOWN) return this.finish(d, 'Failed', { error: interrupted(d.name) });
     if (result.canceled && result.failed.length === 0) return this.finish(d, 'Canceled', {});
     if (result.failed.length > 0) {
@@ -371,6 +377,7 @@ export class DeploymentEngine {
     }
     if (d.properties.mode === 'Complete' && scope.resourceGroup) {
       const errors = await this.deleteUnlisted(call, scope.resourceGroup.id, d.id, plan.steps, record);
+      await recorder.flush();
       if (errors.length > 0) return this.finish(d, 'Failed', { error: { code: 'DeploymentFailed', target: d.id, message: DEPLOYMENT_FAILED_MESSAGE, details: errors } });
     }
     let outputs: Record<string, { type: string; value: unknown }>;
@@ -513,6 +520,34 @@ export class DeploymentEngine {
     });
   }
 }
+
+/**
+ * Deployment operations are written in batches (every few milliseconds, and at the end of the
+ * run): one durable write per resource state change would cost more than the resource itself.
+ */
+class OperationRecorder {
+  private pending = new Map<string, StoredOperation>();
+  private timer?: NodeJS.Timeout;
+  private writing: Promise<void> = Promise.resolve();
+
+  constructor(private readonly store: Store) {}
+
+  record(op: StoredOperation): void {
+    this.pending.set(keyOf(op.id), structuredClone(op));
+    this.timer ??= setTimeout(() => void this.flush().catch((err: unknown) => console.error('mimic: deployment operations not recorded:', err)), OPERATION_FLUSH_MS);
+  }
+
+  async flush(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const batch = [...this.pending].map(([key, value]) => ({ op: 'put' as const, kind: DEPLOYMENT_OPERATIONS, key, value }));
+    this.pending.clear();
+    this.writing = this.writing.then(() => (batch.length > 0 ? this.store.apply(batch) : undefined));
+    await this.writing;
+  }
+}
+
+const OPERATION_FLUSH_MS = 25;
 
 /** Azure's templateHash is a decimal number derived from the template's content. */
 function templateHash(template: Record<string, unknown>): string {
