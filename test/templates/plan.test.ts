@@ -1,7 +1,7 @@
 // planDeployment: validation before anything runs, resource expansion, dependencies, bodies and outputs.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { planDeployment, guid, uniqueString, TemplateError, type PlannedResource } from '../../src/arm/templates/index.js';
+import { planDeployment, guid, uniqueString, locateTemplatePath, TemplateError, type PlannedResource } from '../../src/arm/templates/index.js';
 import { fakeHost, RG, SUB } from './fakeHost.js';
 
 const SCHEMA = 'https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#';
@@ -366,6 +366,15 @@ describe('planDeployment: validation errors', () => {
   test('an unknown function fails naming the function and the template path', async () => {
     const t = tpl({ resources: [{ type: UAI, apiVersion: '2023-01-31', name: 'a' }, { type: UAI, apiVersion: '2023-01-31', name: 'b', location: "[resourceGroupp().location]" }] });
     await assert.rejects(planDeployment(t, {}, fakeHost()), (e: unknown) => e instanceof TemplateError && e.code === 'InvalidTemplate' && /'resourceGroupp' is not valid/.test(e.message) && e.target === 'resources[1].location');
+  });
+  test('with the template text, errors give the line and column of the expression', async () => {
+    const t = tpl({ parameters: { env: { type: 'string', allowedValues: ['dev'] } }, resources: [{ type: UAI, apiVersion: '2023-01-31', name: 'a' }, { type: UAI, apiVersion: '2023-01-31', name: 'b', location: '[resourceGroupp().location]' }] });
+    const source = JSON.stringify(t, null, 2);
+    assert.deepEqual(locateTemplatePath(source, 'resources[1].location'), { line: 22, column: 19 });
+    assert.equal(source.split('\n')[21]!.slice(18, 19), '"');
+    await assert.rejects(planDeployment(t, {}, fakeHost(), { source }), invalidTemplate(/'resourceGroupp' is not valid.* at line '22' and column '19'/));
+    const t2 = { ...t, resources: [] };
+    await assert.rejects(planDeployment(t2, { env: { value: 'x' } }, fakeHost(), { source: JSON.stringify(t2, null, 2) }), invalidTemplate(/'env'.* at line '5' and column '12'/));
   });
   test('a wrong argument count fails before anything runs', async () => {
     await assert.rejects(planDeployment(one({ outputs: { x: { type: 'string', value: "[toLower('a', 'b')]" } } }), {}, fakeHost()), invalidTemplate(/'toLower': function requires 1 argument/));

@@ -6,12 +6,15 @@
 // Interface changes after the first commit are additive only; they are noted here.
 // - 04:40 UTC: DeploymentPlan.externalReferences (resources outside the template that resource
 //   bodies reference unconditionally; check they exist before creating anything);
-//   TemplateHost.subscriptionDisplayName/tenantDisplayName (optional); resourceInfo().
+//   TemplateHost.subscriptionDisplayName/tenantDisplayName (optional); resourceInfo();
+//   PlanOptions.source and locateTemplatePath() (line/column of a template path).
 export { TemplateError } from './errors.js';
 export type { TemplateErrorDetail } from './errors.js';
 export { parseExpression, isExpression } from './parser.js';
 export { guid, uniqueString } from './hashes.js';
 export { planDeployment } from './plan.js';
+export { locateTemplatePath } from './sourceMap.js';
+export type { SourcePosition } from './sourceMap.js';
 
 /** Everything a template can learn about the world outside it. */
 export interface TemplateHost {
@@ -44,6 +47,8 @@ export interface PlanScope {
 export interface PlanOptions {
   /** For nested deployments with outer scope: the outer template's evaluated parameters and variables. */
   outer?: PlanScope;
+  /** The template's JSON text, when the caller has it: InvalidTemplate messages then give line and column. */
+  source?: string;
 }
 
 export interface PlannedResource {

@@ -6,6 +6,7 @@ import { ExpressionError, TemplateError, type TemplateErrorDetail } from './erro
 import { checkExpr, defaultNewGuid, evaluateExpr, evaluateValue, expandCopy, isPropertyCopy, NeedsRuntime, type Ctx, type UserFunction } from './evaluate.js';
 import { isExpression, parseExpression, type Expr } from './parser.js';
 import { defaultEnvironment } from './environment.js';
+import { locateTemplatePath } from './sourceMap.js';
 import { deepEqual, getProp, hasProp, isObject, toStringValue, typeName, type Obj } from './values.js';
 
 const PREFIX = 'Deployment template validation failed: ';
@@ -24,6 +25,23 @@ interface RawResource {
 }
 
 export async function planDeployment(template: unknown, parameters: Record<string, unknown>, host: TemplateHost, opts: PlanOptions = {}): Promise<DeploymentPlan> {
+  try {
+    return await plan(template, parameters, host, opts);
+  } catch (e) {
+    throw opts.source && e instanceof TemplateError ? withPosition(e, opts.source) : e;
+  }
+}
+
+/** Adds Azure's "line 'L' and column 'C'" for the error's template path. */
+function withPosition(e: TemplateError, source: string): TemplateError {
+  if (!e.target) return e;
+  const pos = locateTemplatePath(source, e.target) ?? locateTemplatePath(source, `parameters.${e.target}`);
+  if (!pos) return e;
+  const message = e.message.replace(/'\.$/, `' at line '${pos.line}' and column '${pos.column}'.`);
+  return new TemplateError(e.code, message === e.message ? `${e.message} Line '${pos.line}', column '${pos.column}'.` : message, e.target, e.details);
+}
+
+async function plan(template: unknown, parameters: Record<string, unknown>, host: TemplateHost, opts: PlanOptions): Promise<DeploymentPlan> {
   if (!isObject(template)) throw invalid('The template must be a JSON object');
   if (typeof template.$schema !== 'string') throw invalid("Required property '$schema' not found in JSON", '$schema');
   if (typeof template.contentVersion !== 'string') throw invalid("Required property 'contentVersion' not found in JSON", 'contentVersion');
