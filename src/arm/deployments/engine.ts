@@ -533,7 +533,8 @@ class OperationRecorder {
   constructor(private readonly store: Store) {}
 
   record(op: StoredOperation): void {
-    this.pending.set(keyOf(op.id), structuredClone(op));
+    // The same object is updated in place (Running, then its end), so the latest state is what is written.
+    this.pending.set(keyOf(op.id), op);
     this.timer ??= setTimeout(() => void this.flush().catch((err: unknown) => console.error('mimic: deployment operations not recorded:', err)), OPERATION_FLUSH_MS);
   }
 
