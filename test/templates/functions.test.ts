@@ -82,6 +82,8 @@ describe('template functions', () => {
     ["[intersection(createObject('a', 1, 'b', 2), createObject('a', 1, 'b', 3))]", { a: 1 }],
     ["[json('{\"a\":[1,true]}')]", { a: [1, true] }],
     ["[string(createObject('a', 1))]", '{"a":1}'],
+    ["[json('{''one'': ''a'', \"two\": [1]}')]", { one: 'a', two: [1] }],
+    ["[base64ToJson(base64('{''one'': ''a''}'))]", { one: 'a' }],
     ["[string(true())]", 'True'],
     ["[int('42')]", 42],
     ["[bool('TRUE')]", true],

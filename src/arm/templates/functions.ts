@@ -273,8 +273,37 @@ function parseJson(n: string, s: string): unknown {
   try {
     return JSON.parse(s);
   } catch {
-    throw fail(n, `the value '${s.length > 100 ? `${s.slice(0, 100)}...` : s}' is not valid JSON.`);
+    // Azure's parser also accepts single-quoted strings (its documentation's own examples use them).
+    try {
+      return JSON.parse(singleToDoubleQuotes(s));
+    } catch {
+      throw fail(n, `the value '${s.length > 100 ? `${s.slice(0, 100)}...` : s}' is not valid JSON.`);
+    }
   }
+}
+
+function singleToDoubleQuotes(s: string): string {
+  let out = '';
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i]!;
+    if (c === '"') {
+      // copy a double-quoted string through
+      let j = i + 1;
+      while (j < s.length && s[j] !== '"') j += s[j] === '\\' ? 2 : 1;
+      out += s.slice(i, j + 1);
+      i = j;
+    } else if (c === "'") {
+      let j = i + 1;
+      let v = '';
+      while (j < s.length && s[j] !== "'") {
+        if (s[j] === '\\' && j + 1 < s.length) { v += s[j + 1]; j += 2; continue; }
+        v += s[j++];
+      }
+      out += JSON.stringify(v);
+      i = j;
+    } else out += c;
+  }
+  return out;
 }
 
 // ---------- arrays and objects ----------
