@@ -376,6 +376,10 @@ describe('planDeployment: validation errors', () => {
     const t2 = { ...t, resources: [] };
     await assert.rejects(planDeployment(t2, { env: { value: 'x' } }, fakeHost(), { source: JSON.stringify(t2, null, 2) }), invalidTemplate(/'env'.* at line '5' and column '12'/));
   });
+  test('metadata, comments and allowedValues are not evaluated', async () => {
+    const plan = await planDeployment(tpl({ metadata: { description: '[Preview] sample' }, parameters: { p: { type: 'string', allowedValues: ['[x]', 'y'], metadata: { description: '[Optional] name' } } }, resources: [{ type: UAI, apiVersion: '1', name: 'a', comments: '[not] evaluated' }] }), { p: { value: '[x]' } }, fakeHost());
+    assert.equal(plan.resources.length, 1);
+  });
   test('a wrong argument count fails before anything runs', async () => {
     await assert.rejects(planDeployment(one({ outputs: { x: { type: 'string', value: "[toLower('a', 'b')]" } } }), {}, fakeHost()), invalidTemplate(/'toLower': function requires 1 argument/));
   });

@@ -652,6 +652,9 @@ async function scanExpr(e: Expr, ctx: Ctx, hits: ScanHit[], conditional: boolean
   for (const a of e.args) await scanExpr(a, ctx, hits, inner);
 }
 
+/** Sections Azure never evaluates: a description such as "[Optional] name" is text there. */
+const NOT_EVALUATED = new Set(['metadata', 'comments', 'allowedValues']);
+
 /** Static validation: every expression parses and names known functions with valid argument counts. */
 /** `functions: [{namespace, members: {name: {parameters: [{name, type}], output: {type, value}}}}]`. */
 function readUserFunctions(fns: unknown): Map<string, UserFunction> {
@@ -688,6 +691,7 @@ function staticCheck(template: Obj, user: Map<string, UserFunction>): void {
       for (const [k, x] of Object.entries(v)) {
         const p = path ? `${path}.${k}` : k;
         if (nestedDeployment && k === 'template') continue; // checked when the nested deployment is planned
+        if (NOT_EVALUATED.has(k)) continue;
         walk(k, p);
         walk(x, p, isDeployment && k === 'properties');
       }
