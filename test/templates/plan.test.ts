@@ -173,6 +173,20 @@ describe('planDeployment: language features', () => {
     assert.deepEqual(await child.body(), { properties: { alwaysOn: true } });
   });
 
+  test('dependsOn by name, type/name, interleaved type and name, and id in any case; ids elsewhere are not ours', async () => {
+    const plan = await planDeployment(tpl({ resources: [
+      { type: 'Microsoft.Web/sites', apiVersion: '1', name: 'app' },
+      { type: 'Microsoft.Web/sites/config', apiVersion: '1', name: 'app/web' },
+      { type: UAI, apiVersion: '1', name: 'x', dependsOn: ['Microsoft.Web/sites/app', 'Microsoft.Web/sites/app/config/web', `${RG.toUpperCase()}/providers/microsoft.web/sites/APP`] },
+      { type: UAI, apiVersion: '1', name: 'y', dependsOn: ['app/web'], properties: { p: `[reference('/subscriptions/${SUB}/resourceGroups/other/providers/Microsoft.Web/sites/app').x]` } },
+    ] }), {}, fakeHost());
+    const app = byName(plan.resources, 'app').key;
+    const web = byName(plan.resources, 'app/web').key;
+    assert.deepEqual(byName(plan.resources, 'x').dependsOn, [app, web]);
+    assert.deepEqual(byName(plan.resources, 'y').dependsOn, [web]);
+    assert.deepEqual(plan.externalReferences.map((r) => r.id), [`/subscriptions/${SUB}/resourceGroups/other/providers/Microsoft.Web/sites/app`]);
+  });
+
   test('conditions are evaluated; copy loop names in dependsOn mean every instance', async () => {
     const plan = await planDeployment(tpl({
       parameters: { useLa: { type: 'bool', defaultValue: false }, n: { type: 'int', defaultValue: 3, minValue: 1, maxValue: 5 } },

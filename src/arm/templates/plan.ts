@@ -336,7 +336,7 @@ async function plan(template: unknown, parameters: Record<string, unknown>, host
     byId.set(idl, res);
     push(byName, res.name.toLowerCase(), res);
     push(byName, `${res.type}/${res.name}`.toLowerCase(), res);
-    push(byName, `${res.type.split('/')[0]}/${interleave(res.type, res.name)}`.toLowerCase(), res);
+    push(byName, interleave(res.type, res.name).toLowerCase(), res);
     if (res.copy) push(byLoop, res.copy.name.toLowerCase(), res);
   }
 
@@ -346,10 +346,8 @@ async function plan(template: unknown, parameters: Record<string, unknown>, host
     const hit = byId.get(l);
     if (hit) return [hit];
     if (byLoop.has(l)) return byLoop.get(l);
-    if (!l.startsWith('/')) return byName.get(l);
-    // resourceId() at a different case of the group, or a `providers/...`-relative tail
-    const tail = /\/providers\/(.+)$/.exec(l);
-    return tail ? byName.get(tail[1]!) : undefined;
+    // Ids compare case-insensitively (byId is lower-case); anything else is a name or `type/name`.
+    return l.startsWith('/') ? undefined : byName.get(l);
   };
   resolvers.resolve = (t) => {
     const hits = resolveRef(t);
