@@ -186,4 +186,18 @@ describe('template deployments', () => {
     assert.equal((await resourcesIn('rg-limited')).length, 1);
     assert.equal((await assignmentsAt(group('rg-limited'))).length, 1, 'only the assignment the test made');
   });
+
+  test('a subscription deployment creates a group and a nested deployment into it, a real child deployment', async () => {
+    const [d, child, subList] = await deploy(m, [
+      { op: 'deploy', location: 'westeurope', name: 'platform', template: template('sub-nested.json'), parameters: { groupName: 'rg-nested', identityName: 'id-nested' } },
+      { op: 'get', rg: 'rg-nested', name: 'identity' },
+      { op: 'list' },
+    ]);
+    const out = ok(d).properties.outputs;
+    const uai = (await arm.call('GET', `${group('rg-nested')}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-nested`, undefined, '2023-01-31')).body;
+    assert.equal(out.clientId.value, uai.properties.clientId);
+    assert.equal(ok(child).properties.provisioningState, 'Succeeded');
+    assert.equal(ok(child).properties.outputs.clientId.value, uai.properties.clientId);
+    assert.ok(ok(subList).some((x: any) => x.name === 'platform' && x.location === 'westeurope'));
+  });
 });
