@@ -420,6 +420,14 @@ describe('planDeployment: validation errors', () => {
     await assert.rejects(planDeployment(tpl({ resources: [{ type: UAI, apiVersion: '1', name: "[reference('x').name]" }] }), {}, fakeHost()), invalidTemplate(/not expected/));
     await assert.rejects(planDeployment(tpl({ variables: { l: '[resourceGroup().location]' }, resources: [] }), {}, fakeHost({ subscriptionScope: true })), invalidTemplate(/subscription scope/));
   });
+  test('expression errors while the deployment runs say which resource and path', async () => {
+    const host = fakeHost();
+    const plan = await planDeployment(tpl({ resources: [{ type: UAI, apiVersion: '1', name: 'a', properties: { x: "[reference('b').missing]" } }, { type: UAI, apiVersion: '1', name: 'b' }] }), {}, host);
+    host.state.set(plan.resources[1]!.id.toLowerCase(), { properties: { present: 1 } });
+    await assert.rejects(plan.resources[0]!.body(), (e: unknown) => e instanceof TemplateError && e.code === 'InvalidTemplate'
+      && e.message.startsWith(`Unable to process template language expressions for resource '${plan.resources[0]!.id}'.`)
+      && /property 'missing' doesn't exist, available properties are 'present'/.test(e.message) && e.target === 'resources[0].properties');
+  });
   test('a reference to a missing resource fails with the host\'s error when the body is evaluated', async () => {
     const plan = await planDeployment(tpl({ resources: [{ type: UAI, apiVersion: '1', name: 'a', properties: { x: "[reference('/subscriptions/s/resourceGroups/r/providers/Microsoft.Web/sites/none', '2022-03-01').state]" } }] }), {}, fakeHost());
     await assert.rejects(plan.resources[0]!.body(), (e: any) => e.code === 'ResourceNotFound');

@@ -396,12 +396,13 @@ async function plan(template: unknown, parameters: Record<string, unknown>, host
       if (p && p !== res) deps.add(p.key);
     }
     res.dependsOn = [...deps];
-    res.body = () => evaluateBody(raw.def, ctx, raw.path, isNestedDeployment(res));
+    res.body = () => runtime(evaluateBody(raw.def, ctx, raw.path, isNestedDeployment(res)), `resource '${res.id}'`);
     if (isNestedDeployment(res)) res.nested = nestedOf(res, raw, ctx, { parameters: Object.fromEntries([...paramValues].map(([l, v]) => [defNames.get(l)!, v])), variables });
   }
   detectCycles(planned);
 
-  const outputs = async () => {
+  const outputs = () => runtime(outputsNow(), 'the template outputs');
+  const outputsNow = async () => {
     const out: Record<string, { type: string; value: unknown }> = {};
     const defsOut = isObject(template.outputs) ? template.outputs : {};
     for (const [name, o] of Object.entries(defsOut)) {
@@ -537,6 +538,22 @@ function annotate(e: unknown, path: string): unknown {
     return new TemplateError('InvalidTemplate', `${PREFIX}'The template function 'reference' is not expected at '${path}'. The function can only be used in resource properties and outputs'.`, path);
   }
   return e;
+}
+
+/**
+ * Expression errors found while the deployment runs (bodies, outputs) read as Azure's: "Unable to
+ * process template language expressions for resource ...", still InvalidTemplate, naming the path.
+ */
+async function runtime<T>(p: Promise<T>, what: string): Promise<T> {
+  try {
+    return await p;
+  } catch (e) {
+    if (e instanceof TemplateError && e.code === 'InvalidTemplate' && e.message.startsWith(PREFIX)) {
+      const inner = e.message.slice(PREFIX.length);
+      throw new TemplateError('InvalidTemplate', `Unable to process template language expressions for ${what}. ${inner}`, e.target, e.details);
+    }
+    throw e;
+  }
 }
 
 async function evalAt(v: unknown, ctx: Ctx, path: string): Promise<unknown> {
