@@ -165,3 +165,26 @@ describe('deployment lifecycle and the seeds', () => {
     assert.equal(ok(got).properties.error.code, 'DeploymentInterrupted');
   });
 });
+
+describe('deployments on PostgreSQL', () => {
+  let m: TestMimic;
+  before(async () => {
+    m = await startTestMimic('postgres');
+  });
+  after(() => m.dispose());
+
+  test('a deployment and its operations survive a restart', async () => {
+    const arm = await armCaller(m.dataDir, '2021-04-01');
+    assert.equal((await arm.call('PUT', `${arm.sub}/resourceGroups/rg-pg`, { location: 'westeurope' })).status, 201);
+    const [d] = await deploy(m, [{ op: 'deploy', rg: 'rg-pg', name: 'pg', template: template('identity-and-role.json') }]);
+    assert.equal(ok(d).properties.provisioningState, 'Succeeded');
+    m = await m.restart();
+    const [got, ops] = await deploy(m, [
+      { op: 'get', rg: 'rg-pg', name: 'pg' },
+      { op: 'operations', rg: 'rg-pg', name: 'pg' },
+    ]);
+    assert.equal(ok(got).properties.provisioningState, 'Succeeded');
+    assert.equal(ok(got).properties.correlationId, ok(d).properties.correlationId);
+    assert.equal(ok(ops).length, 2);
+  });
+});
