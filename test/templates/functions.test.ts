@@ -147,6 +147,9 @@ describe('template functions', () => {
     ["[tenantResourceId('Microsoft.Authorization/policyDefinitions', 'p1')]", '/providers/Microsoft.Authorization/policyDefinitions/p1'],
     ["[extensionResourceId(resourceId('Microsoft.KeyVault/vaults', 'kv'), 'Microsoft.Authorization/roleAssignments', 'ra1')]", `${RG}/providers/Microsoft.KeyVault/vaults/kv/providers/Microsoft.Authorization/roleAssignments/ra1`],
     ["[dateTimeAdd('2020-04-07 14:53:14Z', 'P3Y')]", '2023-04-07T14:53:14Z'],
+    ["[dateTimeAdd('2020-04-07T14:53:14Z', '-PT1H30M')]", '2020-04-07T13:23:14Z'],
+    ["[dateTimeToEpoch('2023-01-01T00:00:00Z')]", 1672531200],
+    ['[dateTimeFromEpoch(1672531200)]', '2023-01-01T00:00:00Z'],
   ];
   for (const [expr, want] of cases) {
     test(expr, async () => assert.deepEqual(await ev(expr), want));

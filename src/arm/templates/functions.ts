@@ -180,6 +180,12 @@ def('dateTimeAdd', 2, 3, (a, _c, n) => {
   return a.length > 2 ? formatDate(d, expectString(n, a[2], 2)) : d.toISOString().replace('.000Z', 'Z');
 });
 def('emptyString', 0, 0, () => '');
+def('dateTimeToEpoch', 1, 1, (a, _c, n) => {
+  const d = new Date(expectString(n, a[0], 0));
+  if (Number.isNaN(d.getTime())) throw fail(n, 'the value is not a valid date-time.');
+  return Math.floor(d.getTime() / 1000);
+});
+def('dateTimeFromEpoch', 1, 1, (a, _c, n) => new Date(expectInt(n, a[0], 0) * 1000).toISOString().replace('.000Z', 'Z'));
 
 const nonDeterministic = (n: string) => new ExpressionError(`The template function '${n}' is not expected at this location. The function can only be used with parameter default values. Please see https://aka.ms/arm-functions for usage details.`);
 
