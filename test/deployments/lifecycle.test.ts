@@ -91,6 +91,8 @@ describe('deployment lifecycle and the seeds', () => {
     assert.deepEqual((await resourcesIn('rg-complete')).map((r) => r.name), ['id-kept-0']);
     const deletion = ok(ops).find((o: any) => o.properties.provisioningOperation === 'Delete');
     assert.equal(deletion.properties.targetResource.resourceName, 'id-stray');
+    const [single] = await deploy(m, [{ op: 'operation', rg: 'rg-complete', name: 'complete', operationId: deletion.operationId }]);
+    assert.deepEqual(ok(single).properties.targetResource, deletion.properties.targetResource);
     assert.equal(ok(list).length, 2, 'the deployments themselves stay');
   });
 
