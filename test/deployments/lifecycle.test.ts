@@ -5,6 +5,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { writeFile } from 'node:fs/promises';
 import { FIXTURES, runCli, startTestMimic, type TestMimic } from '../helpers/mimic.js';
 import { armCaller, type ArmCaller } from '../helpers/arm.js';
 import { deploy, ok, template } from './helpers.js';
@@ -153,6 +154,11 @@ describe('deployment lifecycle and the seeds', () => {
     assert.match(list.stdout, /identity-and-role\s+Succeeded/);
     const ops = await runCli(['deployment', 'operation', 'group', 'list', '-g', 'rg-cli', '-n', 'identity-and-role', '--data-dir', m.dataDir]);
     assert.match(ops.stdout, /Create\s+Succeeded\s+Created\s+Microsoft.ManagedIdentity\/userAssignedIdentities\s+id-worker/);
+    const paramsFile = join(m.dataDir, 'app.parameters.json');
+    await writeFile(paramsFile, JSON.stringify({ $schema: 'https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#', contentVersion: '1.0.0.0', parameters: { appName: { value: 'cli' }, env: { value: 'dev' } } }));
+    const withParams = await runCli(['deployment', 'group', 'create', '-g', 'rg-cli', '-f', join(FIXTURES, 'deployments/app.json'), '-n', 'app', '--parameters', `@${paramsFile}`, 'env=test', '--data-dir', m.dataDir, '--json']);
+    assert.equal(withParams.code, 0, withParams.stderr);
+    assert.equal(JSON.parse(withParams.stdout).properties.outputs.identityName.value, 'id-cli-test-westeurope-01', 'name=value after the file overrides it');
     const bad = await runCli(['deployment', 'group', 'create', '-g', 'rg-cli', '--template-file', join(FIXTURES, 'deployments/app.json'), '--parameters', 'env=nope', '--data-dir', m.dataDir]);
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /InvalidTemplate/);

@@ -145,7 +145,8 @@ export class DeploymentEngine {
     }
     if (what === 'operations' && req.method === 'GET' && rest.length <= 4) {
       const d = await this.get(caller, id, name, ACTIONS.operationsRead);
-      const ops = (await this.store.list<StoredOperation>(DEPLOYMENT_OPERATIONS, { prefix: keyOf(d.id) + '/operations/' })).map((e) => e.value);
+      // In the order the resources started.
+      const ops = (await this.store.list<StoredOperation>(DEPLOYMENT_OPERATIONS, { prefix: keyOf(d.id) + '/operations/' })).map((e) => e.value).sort((a, b) => (a.properties.timestamp < b.properties.timestamp ? -1 : a.properties.timestamp > b.properties.timestamp ? 1 : 0));
       if (rest.length === 3) return sendJson(res, 200, { value: ops });
       const op = ops.find((o) => o.operationId.toLowerCase() === rest[3]!.toLowerCase());
       if (!op) throw new ArmError(404, 'DeploymentOperationNotFound', `Deployment operation '${rest[3]}' of deployment '${name}' could not be found.`);

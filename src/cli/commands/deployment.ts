@@ -94,8 +94,6 @@ async function readTemplate(file: string): Promise<Record<string, unknown>> {
   }
 }
 
-const collect = (v: string, prev: string[] = []) => [...prev, v];
-
 interface CreateOptions {
   templateFile: string;
   parameters?: string[];
@@ -155,7 +153,7 @@ function addScopeCommands(parent: Command, level: 'group' | 'sub'): void {
   if (level === 'sub') createCmd.requiredOption('-l, --location <location>', 'where the deployment is recorded');
   createCmd
     .requiredOption('-f, --template-file <file>')
-    .option('-p, --parameters <value>', '@params.json, a JSON object, or name=value (repeatable)', collect)
+    .option('-p, --parameters <values...>', '@params.json, a JSON object, or name=value (several, and repeatable)')
     .option('-n, --name <name>', 'deployment name (default: the template file name)')
     .option('--mode <mode>', 'Incremental (default) or Complete (deletes what the template does not declare)')
     .option('--no-wait', 'return once the deployment is accepted')
