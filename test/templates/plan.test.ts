@@ -434,6 +434,45 @@ describe('planDeployment: validation errors', () => {
   });
 });
 
+describe('planDeployment: malformed templates are InvalidTemplate, never a crash or a hang', () => {
+  const r = (extra: Record<string, unknown>) => ({ type: 'A.B/c', apiVersion: '1', name: 'a', ...extra });
+  const cases: Array<[string, Record<string, unknown>]> = [
+    ['resources null', tpl({ resources: null })],
+    ['resource null', tpl({ resources: [null] })],
+    ['type not a string', tpl({ resources: [r({ type: 1 })] })],
+    ['parameter definition null', tpl({ parameters: { p: null } })],
+    ['parameter default refers to itself', tpl({ parameters: { p: { type: 'string', defaultValue: "[parameters('p')]" } } })],
+    ['parameter defaults refer to each other', tpl({ parameters: { p: { type: 'string', defaultValue: "[parameters('q')]" }, q: { type: 'string', defaultValue: "[parameters('p')]" } } })],
+    ['variables refer to each other', tpl({ variables: { a: "[variables('b')]", b: "[variables('a')]" } })],
+    ['copy count negative', tpl({ resources: [r({ copy: { name: 'l', count: -1 } })] })],
+    ['copy not an object', tpl({ resources: [r({ copy: 5 })] })],
+    ['dependsOn not a string', tpl({ resources: [r({ dependsOn: [5] })] })],
+    ['condition not a boolean', tpl({ resources: [r({ condition: 'yes' })] })],
+    ['nested resources not an array', tpl({ resources: [r({ resources: {} })] })],
+    ['copyIndex outside a loop', tpl({ resources: [r({ resources: [{ type: 'd', apiVersion: '1', name: '[copyIndex()]' }] })] })],
+    ['output copy count not an integer', tpl({ outputs: { o: { type: 'array', copy: { count: '[range(1, 1)]', input: 1 } } } })],
+    ['2.0 resource null', tpl({ languageVersion: '2.0', resources: { a: null } })],
+    ['functions not an array', tpl({ functions: 5 })],
+    ['recursive user function', tpl({ functions: [{ namespace: 'n', members: { f: { output: { type: 'string', value: '[n.f()]' } } } }], resources: [r({ name: '[n.f()]' })] })],
+    ['nested deployment without a template', tpl({ resources: [{ type: 'Microsoft.Resources/deployments', apiVersion: '1', name: 'd', properties: 5 }] })],
+    ['unterminated json()', tpl({ resources: [r({ name: "[string(json('[1,2'))]" })] })],
+    ['malformed URI escape', tpl({ resources: [r({ name: "[uriComponentToString('%E0%A4%A')]" })] })],
+    ['huge padLeft', tpl({ resources: [r({ name: "[padLeft('a', 999999999)]" })] })],
+    ['format index out of range', tpl({ resources: [r({ name: "[format('{5}', 1)]" })] })],
+    ['lambda given where none expected', tpl({ resources: [r({ name: "[map(createArray(1), 5)]" })] })],
+  ];
+  for (const [what, t] of cases) {
+    test(what, async () => {
+      await assert.rejects((async () => {
+        const plan = await planDeployment(t, {}, fakeHost());
+        for (const res of plan.resources) await res.body();
+        await plan.outputs();
+        for (const res of plan.resources) if (res.nested) await res.nested.prepare();
+      })(), (e: unknown) => e instanceof TemplateError && e.code === 'InvalidTemplate');
+    });
+  }
+});
+
 describe('planDeployment: scale', () => {
   test('a 600-resource template with reference() dependencies plans quickly', async () => {
     const resources: unknown[] = [];

@@ -30,6 +30,8 @@ export interface Ctx {
   environment(): Obj;
   /** User-defined functions of the template (`functions` section), by lower-case `namespace.member`. */
   userFunctions?: Map<string, UserFunction>;
+  /** Nesting of user-defined function calls (bounded: recursion is an error, not a stack overflow). */
+  userDepth?: number;
 }
 
 export interface UserFunction {
@@ -160,12 +162,15 @@ async function callFunction(e: Extract<Expr, { kind: 'call' }>, ctx: Ctx): Promi
 // A user-defined function sees only its own parameters (Azure: no variables, no reference()).
 async function callUserFunction(u: UserFunction, e: Extract<Expr, { kind: 'call' }>, ctx: Ctx): Promise<unknown> {
   arity(e.name, { min: u.params.length, max: u.params.length }, e.args.length);
+  const depth = (ctx.userDepth ?? 0) + 1;
+  if (depth > 32) throw new ExpressionError(`The user-defined function '${u.name}' calls itself too deeply (recursion is not supported).`);
   const args: unknown[] = [];
   for (const a of e.args) args.push(await evaluateExpr(a, ctx));
   const inner: Ctx = {
     ...ctx,
     loops: [],
     lambdaVars: undefined,
+    userDepth: depth,
     parameter: (n) => {
       const i = u.params.findIndex((p) => p.toLowerCase() === n.toLowerCase());
       if (i < 0) throw new ExpressionError(`The template parameter '${n}' is not found in the user-defined function '${u.name}'.`);

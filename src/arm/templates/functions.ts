@@ -141,7 +141,9 @@ def('padLeft', 2, 3, (a, _c, n) => {
   const s = typeof a[0] === 'number' ? String(a[0]) : expectString(n, a[0], 0);
   const pad = a.length > 2 ? expectString(n, a[2], 2) : ' ';
   if (pad.length !== 1) throw fail(n, 'the padding character must be a single character.');
-  return s.padStart(expectInt(n, a[1], 1), pad);
+  const total = expectInt(n, a[1], 1);
+  if (total > 16384) throw fail(n, `the total length '${total}' is too large.`);
+  return s.padStart(total, pad);
 });
 def('base64', 1, 1, (a, _c, n) => Buffer.from(expectString(n, a[0], 0), 'utf8').toString('base64'));
 def('base64ToString', 1, 1, (a, _c, n) => Buffer.from(expectString(n, a[0], 0), 'base64').toString('utf8'));
@@ -161,7 +163,14 @@ def('uri', 2, 2, (a, _c, n) => {
   }
 });
 def('uriComponent', 1, 1, (a, _c, n) => encodeURIComponent(expectString(n, a[0], 0)));
-def('uriComponentToString', 1, 1, (a, _c, n) => decodeURIComponent(expectString(n, a[0], 0)));
+def('uriComponentToString', 1, 1, (a, _c, n) => {
+  try {
+    return decodeURIComponent(expectString(n, a[0], 0));
+  } catch (e) {
+    if (e instanceof ExpressionError) throw e;
+    throw fail(n, 'the value is not a valid URI-encoded string.');
+  }
+});
 def('guid', 1, Infinity, (a, _c, n) => guid(...a.map((x, i) => expectString(n, x, i))));
 def('uniqueString', 1, Infinity, (a, _c, n) => uniqueString(...a.map((x, i) => expectString(n, x, i))));
 def('format', 1, Infinity, (a, _c, n) => formatComposite(n, expectString(n, a[0], 0), a.slice(1)));

@@ -97,8 +97,10 @@ async function plan(template: unknown, parameters: Record<string, unknown>, host
     variable: async (name) => {
       const lower = name.toLowerCase();
       if (variableValues.has(lower)) return variableValues.get(lower);
-      const pending = variablePending.get(lower);
-      if (pending) return pending;
+      // Variables are all evaluated, one at a time, while planning: one still pending is a cycle.
+      if (variablePending.has(lower)) {
+        throw new ExpressionError(`The template variable '${name}' is referenced circularly.`);
+      }
       const real = varNames.get(lower);
       const copy = varCopies.get(lower);
       if (real === undefined && !copy) {
@@ -533,6 +535,11 @@ function checkParameter(name: string, type: string, d: Obj, value: unknown): str
 function annotate(e: unknown, path: string): unknown {
   if (e instanceof ExpressionError) {
     return new TemplateError('InvalidTemplate', `${PREFIX}'The template language expression at '${path}' is not valid: ${e.message}'.`, path);
+  }
+  // A JavaScript error from evaluating a value (a string too long, a malformed escape) is bad
+  // input, not a server fault: report it as the template's error.
+  if (e instanceof RangeError || e instanceof URIError || e instanceof SyntaxError) {
+    return new TemplateError('InvalidTemplate', `${PREFIX}'The template language expression at '${path}' could not be evaluated: ${e.message}'.`, path);
   }
   if (e instanceof NeedsRuntime) {
     return new TemplateError('InvalidTemplate', `${PREFIX}'The template function 'reference' is not expected at '${path}'. The function can only be used in resource properties and outputs'.`, path);
