@@ -61,4 +61,22 @@ describe('deployments REST surface', () => {
     const del = await arm.call('DELETE', `${rg}/providers/Microsoft.Resources/deployments/nope`);
     assert.equal(del.status, 204);
   });
+
+  test('deleting a resource group removes its deployments', async () => {
+    const t = { $schema: 'https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#', contentVersion: '1.0.0.0', resources: [] };
+    assert.equal((await arm.call('PUT', `${arm.sub}/resourcegroups/rg-gone`, { location: 'westeurope' }, '2021-04-01')).status, 201);
+    const put = await arm.call('PUT', `${arm.sub}/resourcegroups/rg-gone/providers/Microsoft.Resources/deployments/empty`, { properties: { mode: 'Incremental', template: t } });
+    assert.equal(put.status, 201);
+    assert.equal(put.body.properties.provisioningState, 'Accepted');
+    assert.match(put.headers['azure-asyncoperation'] as string, /\/operationStatuses\//);
+    assert.equal((await arm.call('GET', `${arm.sub}/resourcegroups/rg-gone/providers/Microsoft.Resources/deployments`)).body.value.length, 1);
+    assert.equal((await arm.call('DELETE', `${arm.sub}/resourcegroups/rg-gone`, undefined, '2021-04-01')).status, 202);
+    assert.equal((await arm.call('PUT', `${arm.sub}/resourcegroups/rg-gone`, { location: 'westeurope' }, '2021-04-01')).status, 201);
+    for (let i = 0; i < 50; i++) {
+      const list = await arm.call('GET', `${arm.sub}/resourcegroups/rg-gone/providers/Microsoft.Resources/deployments`);
+      if (list.body.value.length === 0) return;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.fail('the deployment outlived its group');
+  });
 });

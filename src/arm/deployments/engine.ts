@@ -5,7 +5,7 @@
 // and its operations in the store, so they survive a restart (a run cut short is marked Failed).
 import { createHash, randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import type { Store } from '../../store/types.js';
+import type { Op, Store } from '../../store/types.js';
 import { sendEmpty, sendJson, type Handler, type Request } from '../../server/http.js';
 import { ArmError, invalidContent, resourceGroupNotFound } from '../errors.js';
 import { keyOf } from '../ids.js';
@@ -92,6 +92,15 @@ export class DeploymentEngine {
       d.properties.duration = isoDuration(Date.now() - d.startedAt);
       await this.store.put(DEPLOYMENTS, e.key, d);
     }
+  }
+
+  /** A deleted resource group takes its deployment history with it, as in Azure (its runs are canceled). */
+  async forgetGroup(groupKey: string): Promise<void> {
+    const prefix = `${groupKey}/providers/${DEPLOYMENT_TYPE.toLowerCase()}/`;
+    for (const [key, run] of this.runs) if (key.startsWith(prefix)) run.abort.abort();
+    const ops: Op[] = [];
+    for (const kind of [DEPLOYMENTS, DEPLOYMENT_OPERATIONS]) for (const e of await this.store.list(kind, { prefix })) ops.push({ op: 'delete', kind, key: e.key });
+    if (ops.length > 0) await this.store.apply(ops);
   }
 
   /** Waits for every run (at shutdown, after canceling them). */

@@ -4,6 +4,7 @@
 import type { ModuleSetup } from '../../server/context.js';
 import { DeploymentEngine } from './engine.js';
 import { NAMESPACE } from './model.js';
+import { RESOURCE_GROUPS } from '../model.js';
 import { templatePlanner } from './templatePlanner.js';
 
 export const setupDeployments: ModuleSetup = async (ctx) => {
@@ -13,5 +14,11 @@ export const setupDeployments: ModuleSetup = async (ctx) => {
   });
   await engine.failInterrupted();
   ctx.onClose.push(() => engine.close());
+  // Deleting a resource group (here, or on another instance sharing the store) removes its deployments.
+  const unsubscribe = ctx.store.subscribe((c) => {
+    if (c.kind !== RESOURCE_GROUPS || !c.deleted || c.origin !== ctx.store.instanceId) return;
+    engine.forgetGroup(c.key).catch((err: unknown) => console.error('mimic: deployments of a deleted group not removed:', err));
+  });
+  ctx.onClose.push(unsubscribe);
   ctx.armRouter.registerExtension(NAMESPACE, (x) => engine.serve(x));
 };
