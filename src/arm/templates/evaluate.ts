@@ -47,7 +47,11 @@ export function defaultNewGuid(): string {
 /** Evaluates a JSON value: expression strings are evaluated, objects and arrays recursively. */
 export async function evaluateValue(v: unknown, ctx: Ctx): Promise<unknown> {
   if (typeof v === 'string') {
-    if (isExpression(v)) return evaluateExpr(parseExpression(v), ctx);
+    if (isExpression(v)) {
+      const out = await evaluateExpr(parseExpression(v), ctx);
+      if (out instanceof Lambda) throw new ExpressionError('A lambda function can only be used as an argument of filter, map, reduce, sort, toObject, groupBy or mapValues.');
+      return out;
+    }
     return literalString(v);
   }
   if (Array.isArray(v)) {

@@ -391,7 +391,13 @@ function unionTwo(x: unknown, y: unknown): unknown {
 def('union', 1, Infinity, (a, _c, n) => {
   if (a.every((x) => Array.isArray(x))) {
     const out: unknown[] = [];
-    for (const arr of a as unknown[][]) for (const v of arr) if (!out.some((o) => deepEqual(o, v))) out.push(v);
+    const seen = new Set<string>();
+    for (const arr of a as unknown[][]) {
+      for (const v of arr) {
+        const k = valueKey(v);
+        if (!seen.has(k)) { seen.add(k); out.push(v); }
+      }
+    }
     return out;
   }
   a.forEach((x, i) => expectObject(n, x, i));
@@ -401,8 +407,13 @@ def('shallowMerge', 1, 1, (a, _c, n) => Object.assign({}, ...expectArray(n, a[0]
 def('intersection', 1, Infinity, (a, _c, n) => {
   if (a.every((x) => Array.isArray(x))) {
     const [head, ...rest] = a as unknown[][];
+    const restKeys = rest.map((r) => new Set(r.map(valueKey)));
     const out: unknown[] = [];
-    for (const v of head!) if (rest.every((r) => r.some((x) => deepEqual(x, v))) && !out.some((o) => deepEqual(o, v))) out.push(v);
+    const seen = new Set<string>();
+    for (const v of head!) {
+      const k = valueKey(v);
+      if (!seen.has(k) && restKeys.every((r) => r.has(k))) { seen.add(k); out.push(v); }
+    }
     return out;
   }
   const objs = a.map((x, i) => expectObject(n, x, i));
@@ -423,6 +434,13 @@ def('tryGet', 2, Infinity, (a) => {
   }
   return v ?? null;
 });
+/** A canonical key for set operations: JSON with object keys sorted (and lower-cased, as lookups are). */
+function valueKey(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(valueKey).join(',')}]`;
+  if (isObject(v)) return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k.toLowerCase())}:${valueKey(v[k])}`).join(',')}}`;
+  return JSON.stringify(v ?? null);
+}
+
 function ordinalIgnoreCase(x: string, y: string): number {
   const a = x.toLowerCase();
   const b = y.toLowerCase();
@@ -475,18 +493,22 @@ def('reduce', 3, 3, async (a, _c, n) => {
 });
 def('sort', 2, 2, async (a, _c, n) => {
   const f = expectLambda(n, a[1], 1, [2]);
-  const items = [...expectArray(n, a[0], 0)];
-  // Insertion sort: the comparator is async, and templates sort small arrays.
-  for (let i = 1; i < items.length; i++) {
-    const v = items[i];
-    let j = i - 1;
-    while (j >= 0 && !expectBool(n, await f.apply([items[j], v]), 1) && expectBool(n, await f.apply([v, items[j]]), 1)) {
-      items[j + 1] = items[j];
-      j--;
+  // Stable merge sort: O(n log n) calls of the (async) comparator, which answers "a before b".
+  const sortRange = async (items: unknown[]): Promise<unknown[]> => {
+    if (items.length < 2) return items;
+    const mid = items.length >> 1;
+    const left = await sortRange(items.slice(0, mid));
+    const right = await sortRange(items.slice(mid));
+    const out: unknown[] = [];
+    let i = 0;
+    let j = 0;
+    while (i < left.length && j < right.length) {
+      if (expectBool(n, await f.apply([right[j], left[i]]), 1)) out.push(right[j++]);
+      else out.push(left[i++]);
     }
-    items[j + 1] = v;
-  }
-  return items;
+    return out.concat(left.slice(i), right.slice(j));
+  };
+  return sortRange([...expectArray(n, a[0], 0)]);
 });
 def('toObject', 2, 3, async (a, _c, n) => {
   const items = expectArray(n, a[0], 0);
