@@ -91,7 +91,7 @@ def('range', 2, 2, (a, _c, n) => {
 });
 
 // ---------- string ----------
-def('concat', 0, Infinity, (a) => {
+def('concat', 1, Infinity, (a) => {
   if (a.length > 0 && a.every((x) => Array.isArray(x) || x === null)) return a.flatMap((x) => (x === null ? [] : (x as unknown[])));
   if (a.some((x) => Array.isArray(x))) return a.flatMap((x) => (Array.isArray(x) ? x : [x]));
   return a.map(toStringValue).join('');
