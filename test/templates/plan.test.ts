@@ -230,6 +230,25 @@ describe('planDeployment: language features', () => {
     assert.deepEqual(await plan.outputs(), { vaultUri: { type: 'String', value: 'https://kv-shared.vault.mimic.local/' } });
   });
 
+  test('subscription scope: a resource group and a module into it, depended on by subscriptionResourceId', async () => {
+    const plan = await planDeployment(tpl({
+      parameters: { groupName: { type: 'string' } },
+      resources: [
+        { type: 'Microsoft.Resources/resourceGroups', apiVersion: '2022-09-01', name: "[parameters('groupName')]", location: "[deployment().location]" },
+        { type: 'Microsoft.Resources/deployments', apiVersion: '2022-09-01', name: 'mod', resourceGroup: "[parameters('groupName')]", location: 'westeurope',
+          dependsOn: ["[subscriptionResourceId('Microsoft.Resources/resourceGroups', parameters('groupName'))]"],
+          properties: { mode: 'Incremental', expressionEvaluationOptions: { scope: 'inner' }, template: tpl({ resources: [] }) } },
+        { type: 'Microsoft.Authorization/roleAssignments', apiVersion: '2022-04-01', name: "[guid(subscription().id, 'reader')]", properties: {} },
+      ],
+    }), { groupName: { value: 'rg-nested' } }, { ...fakeHost({ subscriptionScope: true }), deployment: { name: 'sub1', location: 'westeurope' } });
+    const [rg, mod, ra] = plan.resources;
+    assert.equal(rg!.id, `/subscriptions/${SUB}/resourceGroups/rg-nested`);
+    assert.deepEqual(await rg!.body(), { location: 'westeurope' });
+    assert.equal(mod!.id, `/subscriptions/${SUB}/resourceGroups/rg-nested/providers/Microsoft.Resources/deployments/mod`);
+    assert.deepEqual(mod!.dependsOn, [rg!.key]);
+    assert.equal(ra!.id, `/subscriptions/${SUB}/providers/Microsoft.Authorization/roleAssignments/${guid(`/subscriptions/${SUB}`, 'reader')}`);
+  });
+
   test('old-style extension type (vaults/providers/roleAssignments) becomes a scoped role assignment', async () => {
     const plan = await planDeployment(tpl({ resources: [{
       type: 'Microsoft.KeyVault/vaults/providers/roleAssignments', apiVersion: '2022-04-01', name: 'kv/Microsoft.Authorization/ra1', properties: {},

@@ -336,6 +336,11 @@ async function plan(template: unknown, parameters: Record<string, unknown>, host
       throw invalid(`The resource '${res.id}' at line '1' and column '1' is defined multiple times in a template. Please see https://aka.ms/arm-syntax-resources for usage details`, res.templatePath);
     }
     byId.set(idl, res);
+    // subscriptionResourceId('Microsoft.Resources/resourceGroups', name) (what Bicep emits for a
+    // group the template creates) names the group in the provider form; both forms mean it.
+    if (res.type.toLowerCase() === 'microsoft.resources/resourcegroups') {
+      byId.set(`/subscriptions/${res.subscriptionId}/providers/microsoft.resources/resourcegroups/${res.name}`.toLowerCase(), res);
+    }
     push(byName, res.name.toLowerCase(), res);
     push(byName, `${res.type}/${res.name}`.toLowerCase(), res);
     push(byName, interleave(res.type, res.name).toLowerCase(), res);
