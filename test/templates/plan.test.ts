@@ -200,6 +200,11 @@ describe('planDeployment: language features', () => {
     assert.deepEqual(plan.resources.filter((r) => r.copy).map((r) => r.name), ['id-1', 'id-2']);
     assert.deepEqual(byName(plan.resources, 'app').dependsOn, [byName(plan.resources, 'id-1').key, byName(plan.resources, 'id-2').key]);
     assert.deepEqual(plan.parameters.n, { type: 'Int', value: 2 });
+    const none = await planDeployment(tpl({ resources: [
+      { type: UAI, apiVersion: '1', name: "[concat('id-', copyIndex())]", copy: { name: 'ids', count: 0 } },
+      { type: UAI, apiVersion: '1', name: 'after', dependsOn: ['ids'] },
+    ] }), {}, fakeHost());
+    assert.deepEqual(none.resources.map((r) => [r.name, r.dependsOn]), [['after', []]]);
   });
 
   test('languageVersion 2.0: symbolic names, existing resources, scope by symbol, reference by symbol', async () => {

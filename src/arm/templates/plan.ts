@@ -223,6 +223,7 @@ async function plan(template: unknown, parameters: Record<string, unknown>, host
   }
 
   const planned: PlannedResource[] = [];
+  const declaredLoops = new Set<string>();
   const internal: Array<{ res: PlannedResource; raw: RawResource; ctx: Ctx; explicit: unknown[] }> = [];
   for (const raw of raws) {
     const r = raw.def;
@@ -241,6 +242,9 @@ async function plan(template: unknown, parameters: Record<string, unknown>, host
       const mode = String(c.mode ?? 'parallel').toLowerCase() === 'serial' ? 'serial' : 'parallel';
       const batchSize = c.batchSize === undefined ? undefined : await evalAt(c.batchSize, varCtx, `${raw.path}.copy.batchSize`);
       if (batchSize !== undefined && (typeof batchSize !== 'number' || batchSize < 1)) throw invalid('The copy batchSize must be a positive integer', `${raw.path}.copy.batchSize`);
+      // A loop of zero still names something dependsOn may list.
+      declaredLoops.add((c.name as string).toLowerCase());
+      if (raw.symbol) declaredLoops.add(raw.symbol.toLowerCase());
       instances = Array.from({ length: count }, (_, index) => ({
         ctx: { ...baseCtx, loops: [{ name: c.name as string, index }] },
         copy: { name: c.name as string, index, count, mode, ...(mode === 'serial' ? { batchSize: (batchSize as number | undefined) ?? 1 } : {}) },
@@ -353,6 +357,7 @@ async function plan(template: unknown, parameters: Record<string, unknown>, host
     const hit = byId.get(l);
     if (hit) return [hit];
     if (byLoop.has(l)) return byLoop.get(l);
+    if (declaredLoops.has(l)) return [];
     // Ids compare case-insensitively (byId is lower-case); anything else is a name or `type/name`.
     return l.startsWith('/') ? undefined : byName.get(l);
   };
