@@ -17,12 +17,6 @@ export class TemplateError extends Error {
   }
 }
 
-/** InvalidTemplate with Azure's prefix, naming the template path (and line/column when known). */
-export function invalidTemplate(message: string, path?: string): TemplateError {
-  const where = path ? ` Template path: '${path}'.` : '';
-  return new TemplateError('InvalidTemplate', `Deployment template validation failed: '${message}'.${where}`, path);
-}
-
 /** An error raised by evaluation of a language expression, annotated with its path by the caller. */
 export class ExpressionError extends Error {
   constructor(message: string, readonly position?: number) {

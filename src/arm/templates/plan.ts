@@ -3,11 +3,11 @@
 // Everything that can fail before a resource is created fails here with InvalidTemplate.
 import type { DeploymentPlan, NestedDeployment, PlanOptions, PlannedResource, TemplateHost } from './index.js';
 import { ExpressionError, TemplateError, type TemplateErrorDetail } from './errors.js';
-import { checkExpr, defaultNewGuid, evaluateExpr, evaluateValue, expandCopy, isPropertyCopy, NeedsRuntime, type Ctx, type UserFunction } from './evaluate.js';
+import { checkExpr, defaultNewGuid, evaluateExpr, evaluateValue, expandCopy, NeedsRuntime, type Ctx, type UserFunction } from './evaluate.js';
 import { isExpression, parseExpression, type Expr } from './parser.js';
 import { defaultEnvironment } from './environment.js';
 import { locateTemplatePath } from './sourceMap.js';
-import { deepEqual, getProp, hasProp, isObject, toStringValue, typeName, type Obj } from './values.js';
+import { deepEqual, isObject, toStringValue, typeName, type Obj } from './values.js';
 
 const PREFIX = 'Deployment template validation failed: ';
 const invalid = (message: string, target?: string, details?: TemplateErrorDetail[]) => new TemplateError('InvalidTemplate', `${PREFIX}'${message}'.`, target, details);
@@ -767,4 +767,3 @@ function detectCycles(resources: PlannedResource[]): void {
   }
 }
 
-export { getProp, hasProp, isPropertyCopy };
