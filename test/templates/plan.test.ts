@@ -418,6 +418,10 @@ describe('planDeployment: validation errors', () => {
     const plan = await planDeployment(tpl({ metadata: { description: '[Preview] sample' }, parameters: { p: { type: 'string', allowedValues: ['[x]', 'y'], metadata: { description: '[Optional] name' } } }, resources: [{ type: UAI, apiVersion: '1', name: 'a', comments: '[not] evaluated' }] }), { p: { value: '[x]' } }, fakeHost());
     assert.equal(plan.resources.length, 1);
   });
+  test('an output whose value does not match its type', async () => {
+    const plan = await planDeployment(tpl({ resources: [], outputs: { n: { type: 'int', value: "[concat('a')]" } } }), {}, fakeHost());
+    await assert.rejects(plan.outputs(), invalidTemplate(/The template output 'n' is not valid: .*Expected 'Int'. Actual 'String'/));
+  });
   test('a wrong argument count fails before anything runs', async () => {
     await assert.rejects(planDeployment(one({ outputs: { x: { type: 'string', value: "[toLower('a', 'b')]" } } }), {}, fakeHost()), invalidTemplate(/'toLower': function requires 1 argument/));
   });

@@ -426,6 +426,9 @@ async function plan(template: unknown, parameters: Record<string, unknown>, host
       if (isObject(o.copy)) {
         value = await expandCopyAt(o.copy, baseCtx, `outputs.${name}.copy`);
       } else value = await evalAt(o.value, baseCtx, `outputs.${name}.value`);
+      if (value !== null && value !== undefined && !matchesType(type, value)) {
+        throw invalid(`The template output '${name}' is not valid: Template output JToken type is not valid. Expected '${displayType(type)}'. Actual '${typeName(value)}'`, `outputs.${name}`);
+      }
       out[name] = { type: displayType(type), value };
     }
     return out;
@@ -493,6 +496,17 @@ const isNestedDeployment = (r: PlannedResource) => r.type.toLowerCase() === 'mic
 function displayType(t: string): string {
   const m: Record<string, string> = { string: 'String', securestring: 'SecureString', int: 'Int', bool: 'Bool', object: 'Object', secureobject: 'SecureObject', array: 'Array' };
   return m[t.toLowerCase()] ?? t;
+}
+
+function matchesType(type: string, v: unknown): boolean {
+  switch (type.toLowerCase()) {
+    case 'string': case 'securestring': return typeof v === 'string';
+    case 'int': return typeof v === 'number' && Number.isInteger(v);
+    case 'bool': return typeof v === 'boolean';
+    case 'array': return Array.isArray(v);
+    case 'object': case 'secureobject': return isObject(v);
+    default: return true;
+  }
 }
 
 /** Values from a parameters file arrive as JSON; CLI `k=v` pairs may give strings for int/bool. */
