@@ -144,12 +144,17 @@ describe('template deployments', () => {
     };
     const [r, ops] = await deploy(m, [{ op: 'deploy', rg: 'rg-fail', name: 'missing', template: t }, { op: 'operations', rg: 'rg-fail', name: 'missing' }]);
     assert.equal(r!.ok, false);
-    const text = JSON.stringify(r);
-    assert.match(text, /DeploymentFailed|ResourceNotFound|InvalidTemplate/);
-    assert.match(text, /site-that-is-not-there/);
+    assert.equal(r!.status, 400, 'refused by validation, before anything runs');
+    assert.equal(r!.code, 'InvalidTemplateDeployment');
+    assert.match(String(r!.message), /site-that-is-not-there/);
+    const raw = await arm.call('PUT', `${group('rg-fail')}/providers/Microsoft.Resources/deployments/missing`, { properties: { mode: 'Incremental', template: t } }, '2024-03-01');
+    assert.equal(raw.status, 400);
+    assert.equal(raw.body.error.details[0].code, 'ResourceNotFound');
+    assert.match(raw.body.error.details[0].message, /site-that-is-not-there/);
+    assert.match(raw.body.error.details[0].target, /resources\[0\]/);
     assert.deepEqual(await resourcesIn('rg-fail'), []);
     assert.equal((await assignmentsAt(group('rg-fail'))).length, 0);
-    if (ops!.ok) for (const op of ops!.value) assert.notEqual(op.properties.provisioningState, 'Succeeded');
+    assert.equal(ops!.status, 404, 'no deployment was recorded');
   });
 
   test('a Bicep-style template (languageVersion 2.0, symbolic names, existing) deploys', async () => {

@@ -261,8 +261,9 @@ export class DeploymentEngine {
       deploymentName: name,
       ...(input.location ? { location: input.location } : {}),
     };
+    let plan: ExecPlan;
     try {
-      return await this.planner(input.template, input.parameters, planScope, {
+      plan = await this.planner(input.template, input.parameters, planScope, {
         async reference(id, apiVersion, full) {
           const r = await call('GET', id, apiVersion ?? (await defaultApiVersion(id)));
           if (r.status !== 200) throw Object.assign(new Error(errorOf(r).message), { code: errorOf(r).code, status: r.status });
@@ -285,6 +286,33 @@ export class DeploymentEngine {
       }
       throw err;
     }
+    await this.checkExternalReferences(call, name, plan);
+    return plan;
+  }
+
+  /**
+   * Resources outside the template that the template reads must exist (and be readable by the
+   * caller) before anything is created: otherwise the PUT answers 400 InvalidTemplateDeployment
+   * with each missing resource in the details.
+   */
+  private async checkExternalReferences(call: ReturnType<typeof armCall>, name: string, plan: ExecPlan): Promise<void> {
+    const seen = new Set<string>();
+    const refs = plan.externalReferences.filter((r) => !seen.has(keyOf(r.id)) && seen.add(keyOf(r.id)));
+    const problems = await Promise.all(
+      refs.map(async (r) => {
+        const res = await call('GET', r.id, r.apiVersion ?? (await defaultApiVersion(r.id)));
+        return res.status === 200 ? undefined : ({ ...errorOf(res), target: r.templatePath } as ErrorResponse);
+      }),
+    );
+    const details = problems.filter((p): p is ErrorResponse => p !== undefined);
+    if (details.length === 0) return;
+    const error = new ArmError(
+      400,
+      'InvalidTemplateDeployment',
+      `The template deployment '${name}' is not valid according to the validation procedure: it reads ${details.length === 1 ? 'a resource' : 'resources'} that could not be read (${refs.filter((_, i) => problems[i]).map((r) => r.id).join(', ')}). See inner errors for details.`,
+    );
+    error.details = details;
+    throw error;
   }
 
   private async put(x: ExtensionContext, scope: DeploymentScope, id: string, name: string): Promise<void> {

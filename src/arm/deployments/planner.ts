@@ -22,6 +22,8 @@ export interface ExecPlan {
   steps: ExecStep[];
   /** The parameters as the deployment shows them (securestring/secureObject values left out). */
   parameters: Record<string, unknown>;
+  /** Resources outside the template that the resources read unconditionally (checked before anything is created). */
+  externalReferences: Array<{ id: string; apiVersion?: string; templatePath: string }>;
   /** Evaluated after every resource succeeded. */
   outputs(): Promise<Record<string, { type: string; value: unknown }>>;
 }

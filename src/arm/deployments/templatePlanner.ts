@@ -50,5 +50,5 @@ export const templatePlanner: Planner = async (template, parameters, scope, host
   for (const [name, p] of Object.entries(plan.parameters)) {
     shown[name] = SECURE_TYPES.has(p.type.toLowerCase()) ? { type: typeName(p.type) } : { type: typeName(p.type), value: p.value };
   }
-  return { steps, parameters: shown, outputs: () => plan.outputs() };
+  return { steps, parameters: shown, externalReferences: plan.externalReferences ?? [], outputs: () => plan.outputs() };
 };
