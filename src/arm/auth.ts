@@ -7,6 +7,7 @@ import { TokenError } from '../sts/jwt.js';
 import type { Directory } from '../directory/directory.js';
 import { ArmError } from './errors.js';
 import type { Caller } from './model.js';
+import { internalCaller } from './internalRequest.js';
 
 export const ARM_AUDIENCES: ReadonlySet<string> = new Set([
   'https://management.azure.com/',
@@ -20,6 +21,9 @@ function challenge(tenantId: string, description: string): Record<string, string
 }
 
 export function authenticateArm(req: Request, tokens: TokenService, directory: Directory): Caller {
+  // A request made in-process for a caller authenticated already (a deployment's resources).
+  const internal = internalCaller(req);
+  if (internal) return internal;
   const tenantId = tokens.tenant.tenantId;
   const header = req.header('authorization');
   if (!header) {

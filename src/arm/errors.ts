@@ -3,6 +3,9 @@ import type { ServerResponse } from 'node:http';
 import { sendJson } from '../server/http.js';
 
 export class ArmError extends Error {
+  /** Nested errors (e.g. a template validation's per-expression problems). */
+  details?: unknown[];
+
   constructor(
     readonly status: number,
     readonly code: string,
@@ -18,6 +21,7 @@ export class ArmError extends Error {
 export function sendArmError(res: ServerResponse, err: ArmError): void {
   const error: Record<string, unknown> = { code: err.code, message: err.message };
   if (err.target) error.target = err.target;
+  if (err.details && err.details.length > 0) error.details = err.details;
   sendJson(res, err.status, { error }, { 'x-ms-failure-cause': 'gateway', ...err.headers });
 }
 

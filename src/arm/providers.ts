@@ -18,7 +18,7 @@ const CATALOG: Record<string, Record<string, readonly string[] | null>> = {
     'userAssignedIdentities/federatedIdentityCredentials': ['2022-01-31-preview', '2023-01-31', '2023-07-31-preview', '2024-11-30', '2025-01-31-preview', '2025-05-31-preview'],
     identities: null,
   },
-  'Microsoft.Web': { sites: null, 'sites/slots': null, serverfarms: null, staticSites: null },
+  'Microsoft.Web': { sites: null, 'sites/slots': null, 'sites/functions': null, serverfarms: null, staticSites: null, connections: null, 'connections/accessPolicies': null },
   'Microsoft.Logic': { workflows: null, integrationAccounts: null },
   'Microsoft.Compute': { virtualMachines: null, virtualMachineScaleSets: null, disks: null, availabilitySets: null, 'virtualMachines/extensions': null },
   'Microsoft.App': { containerApps: null, managedEnvironments: null, jobs: null },

@@ -148,6 +148,9 @@ export class ArmRouter {
     }
     const rg = segs[3]!;
     if (segs.length === 4) return this.resourceGroup(req, res, caller, sub, rg);
+    // Azure also serves a group's deployments without the provider segment (`{group}/deployments/{name}/operations`).
+    const groupExtension = lower[4] === 'deployments' ? this.extensions.get('microsoft.resources') : undefined;
+    if (groupExtension && (await groupExtension({ req, res, caller, scope: '/' + segs.slice(0, 4).join('/'), rest: segs.slice(4), apiVersion, body: () => readJson(req) })) !== false) return;
     if (lower[4] === 'resources' && segs.length === 5) {
       return sendJson(res, 200, { value: await this.arm.listResources(caller, { subscriptionId: sub, resourceGroup: rg }) });
     }

@@ -116,6 +116,7 @@ export async function startMimic(opts: StartOptions): Promise<Mimic> {
       if (armRouter.owns(req.path)) return armRouter.handle(req, res);
       sendJson(res, 404, { error: { code: 'NotFound', message: `No Mimic endpoint at '${req.path}'.` } });
     };
+    ctx.handle = handler;
     const server = createServer({ cert: tls.certPem, key: tls.keyPem, keepAliveTimeout: 30_000 }, serve(handler));
     server.headersTimeout = 20_000;
     const port = await listen(server, requestedPort, ctx.host);

@@ -65,6 +65,8 @@ export interface AppContext {
   origin?: string;
   /** Run after the main origin listens (e.g. to compute URLs that need its port). */
   onReady: Array<(origin: string) => Promise<void> | void>;
+  /** The main origin's request handler, for in-process requests (template deployments); set before `onReady`. */
+  handle?: Handler;
 }
 
 /** Every module exposes one of these; the composition root calls them in order. */
