@@ -12,6 +12,7 @@ const run = (cmd, args, opts = {}) => {
 // A clean build: compiled tests of deleted sources must not linger in dist/.
 rmSync(join(root, 'dist'), { recursive: true, force: true });
 run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json']);
+run(process.execPath, [join(root, 'scripts/build-portal.mjs')]);
 
 if (!process.env.MIMIC_TEST_PG) {
   process.env.MIMIC_TEST_PG = execFileSync('bash', [join(root, 'scripts/pg-setup.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop();

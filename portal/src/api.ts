@@ -1,0 +1,52 @@
+// The portal's only way to Mimic: its public REST API with a bearer token from the local
+// session endpoint (the administrator, or the principal being viewed as).
+export interface Principal { objectId: string; displayName: string; type: string; isAdministrator: boolean }
+export interface Session { accessToken: string; principal: Principal; tenantId: string; subscriptionId: string }
+
+export class ApiError extends Error {
+  constructor(readonly status: number, readonly code: string, message: string) { super(message); }
+}
+
+let session: Session | undefined;
+
+export async function signIn(principalId?: string): Promise<Session> {
+  const r = await fetch('/_portal/session', { method: 'POST', headers: { 'x-mimic-portal': '1', 'content-type': 'application/json' }, body: JSON.stringify(principalId ? { principalId } : {}) });
+  const body = await r.json();
+  if (!r.ok) throw new ApiError(r.status, body?.error?.code ?? String(r.status), body?.error?.message ?? r.statusText);
+  session = body as Session;
+  return session;
+}
+
+export const AUTHZ_API = '2022-04-01';
+
+/** One Resource Manager call; a refusal throws ApiError with Azure's code and message. */
+export async function arm<T = any>(method: string, path: string, apiVersion: string, body?: unknown, query = ''): Promise<T> {
+  if (!session) throw new ApiError(401, 'NotSignedIn', 'The portal has no session.');
+  const sep = path.includes('?') ? '&' : '?';
+  const r = await fetch(`${path}${sep}api-version=${apiVersion}${query}`, {
+    method,
+    headers: { authorization: `Bearer ${session.accessToken}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await r.text();
+  const json = text ? JSON.parse(text) : undefined;
+  if (!r.ok) throw new ApiError(r.status, json?.error?.code ?? String(r.status), json?.error?.message ?? r.statusText);
+  return json as T;
+}
+
+/** Resource Manager api-versions the portal sends per type (types without a list take any). */
+const VERSIONS: Record<string, string> = {
+  'microsoft.web/sites': '2023-12-01',
+  'microsoft.app/containerapps': '2024-03-01',
+  'microsoft.managedidentity/userassignedidentities': '2023-01-31',
+  'microsoft.keyvault/vaults': '2023-07-01',
+  'microsoft.storage/storageaccounts': '2023-05-01',
+};
+export const apiVersionOf = (type: string) => VERSIONS[type.toLowerCase()] ?? '2023-01-01';
+export const typeOfId = (id: string) => {
+  const s = id.split('/').filter(Boolean);
+  const i = s.findIndex((x) => x.toLowerCase() === 'providers');
+  if (i < 0) return s.length <= 2 ? 'Microsoft.Resources/subscriptions' : 'Microsoft.Resources/resourceGroups';
+  return [s[i + 1], ...s.slice(i + 2).filter((_, k) => k % 2 === 0)].join('/');
+};
+export const nameOfId = (id: string) => id.split('/').filter(Boolean).pop() ?? id;
