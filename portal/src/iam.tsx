@@ -68,7 +68,7 @@ export function Iam({ scope, sub }: { scope: string; sub: string }) {
                   <td>{roleName(a.properties.roleDefinitionId)}</td>
                   <td>{who(a.properties.principalId)}</td>
                   <td class="mono">{a.properties.principalId}</td>
-                  <td>{here ? 'This resource' : <span title={a.properties.scope}>Inherited from {typeOfId(a.properties.scope).split('/').pop()} {nameOfId(a.properties.scope)}</span>}</td>
+                  <td>{here ? 'This resource' : <span title={a.properties.scope}>Inherited from {scopeLabel(a.properties.scope)}</span>}</td>
                   <td>{a.properties.condition ? 'Yes' : ''}</td>
                   <td>{here && <button class="link" aria-label={`Remove ${roleName(a.properties.roleDefinitionId)} for ${who(a.properties.principalId)}`} onClick={() => remove(a)}>Remove</button>}</td>
                 </tr>
@@ -94,7 +94,15 @@ function AddAssignment({ scope, sub, defs, members, onDone, onCancel }: { scope:
   const [role, setRole] = useState<RoleDef | null>(null);
   const [mtype, setMtype] = useState('');
   const [member, setMember] = useState('');
-  const shown = useMemo(() => defs.filter((d) => !q || d.properties.roleName.toLowerCase().includes(q.toLowerCase()) || d.properties.description?.toLowerCase().includes(q.toLowerCase())).slice(0, 50), [q, defs]);
+  // Name matches first (exact, then prefix, then contained), then matches in the description.
+  const shown = useMemo(() => {
+    const n = q.trim().toLowerCase();
+    const rank = (d: RoleDef) => {
+      const name = d.properties.roleName.toLowerCase();
+      return !n ? 0 : name === n ? 0 : name.startsWith(n) ? 1 : name.includes(n) ? 2 : d.properties.description?.toLowerCase().includes(n) ? 3 : 9;
+    };
+    return defs.map((d) => [rank(d), d] as const).filter(([r]) => r < 9).sort((x, y) => x[0] - y[0] || x[1].properties.roleName.localeCompare(y[1].properties.roleName)).slice(0, 50).map(([, d]) => d);
+  }, [q, defs]);
   const types = [...new Set(members.map((m) => m.type))].sort();
   const save = () => act(async () => {
     const id = crypto.randomUUID();
@@ -153,4 +161,11 @@ function CheckAccess({ scope, members }: { scope: string; members: Member[] }) {
       )}
     </section>
   );
+}
+
+/** "subscription 0000…", "resource group rg1" or "vaults v1", as the portal's Scope column says. */
+export function scopeLabel(scope: string): string {
+  const t = typeOfId(scope);
+  const kind = t === 'Microsoft.Resources/subscriptions' ? 'subscription' : t === 'Microsoft.Resources/resourceGroups' ? 'resource group' : t.split('/').pop();
+  return `${kind} ${nameOfId(scope)}`;
 }
