@@ -54,8 +54,8 @@ export function AccessMap({ scope, sub }: { scope: string; sub: string }) {
       <div class="map">
         <div class="col"><h3>Identities</h3>
           {[...view.byPrincipal.entries()].slice(0, LIMIT).map(([who, rs]) => (
-            <details key={who} open={view.byPrincipal.size <= 20 || rs.some(on)} class={rs.some(on) ? 'hl' : ''}>
-              <summary>{who} <span class="tag">{rs.length}</span></summary>
+            <details key={who} open={view.byPrincipal.size <= 20 || rs.some(on)}>
+              <summary class={rs.some(on) ? 'hl' : ''}>{who} <span class="tag">{rs.length}</span></summary>
               <ul>{rs.map((r) => <li><button class={`link ${on(r) ? 'hl' : ''}`} onClick={() => setSel(r.a)}>{r.role}</button></li>)}</ul>
             </details>
           ))}
@@ -68,7 +68,11 @@ export function AccessMap({ scope, sub }: { scope: string; sub: string }) {
         </div>
         <div class="col"><h3>Data actions by service</h3>
           {[...view.services.entries()].map(([svc, set]) => (
-            <details><summary>{svc} <span class="tag">{set.size}</span></summary><ul>{[...set].map((d) => <li class={selRole?.properties.permissions.some((p) => p.dataActions?.includes(d)) ? 'hl' : ''}>{d}</li>)}</ul></details>
+            (() => {
+              const used = (d: string) => !!selRole?.properties.permissions.some((p) => p.dataActions?.includes(d));
+              const any = [...set].some(used);
+              return <details open={any}><summary class={any ? 'hl' : ''}>{svc} <span class="tag">{set.size}</span></summary><ul>{[...set].map((d) => <li class={used(d) ? 'hl' : ''}>{d}</li>)}</ul></details>;
+            })()
           ))}
         </div>
         <div class="col"><h3>Refused attempts</h3>
