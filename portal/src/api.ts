@@ -23,7 +23,12 @@ export const AUTHZ_API = '2022-04-01';
 export async function arm<T = any>(method: string, path: string, apiVersion: string, body?: unknown, query = ''): Promise<T> {
   if (!session) throw new ApiError(401, 'NotSignedIn', 'The portal has no session.');
   const sep = path.includes('?') ? '&' : '?';
-  const r = await fetch(`${path}${sep}api-version=${apiVersion}${query}`, {
+  return send<T>(method, `${path}${sep}api-version=${apiVersion}${query}`, body);
+}
+
+async function send<T>(method: string, url: string, body?: unknown): Promise<T> {
+  if (!session) throw new ApiError(401, 'NotSignedIn', 'The portal has no session.');
+  const r = await fetch(url, {
     method,
     headers: { authorization: `Bearer ${session.accessToken}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
     body: body === undefined ? undefined : JSON.stringify(body),
@@ -32,6 +37,18 @@ export async function arm<T = any>(method: string, path: string, apiVersion: str
   const json = text ? JSON.parse(text) : undefined;
   if (!r.ok) throw new ApiError(r.status, json?.error?.code ?? String(r.status), json?.error?.message ?? r.statusText);
   return json as T;
+}
+
+/** A list with every page: follows `nextLink` (same origin) until the last page. */
+export async function armList<T = any>(path: string, apiVersion: string, query = ''): Promise<T[]> {
+  let page = await arm<{ value: T[]; nextLink?: string }>('GET', path, apiVersion, undefined, query);
+  const out = [...page.value];
+  while (page.nextLink) {
+    const next = new URL(page.nextLink);
+    page = await send('GET', next.pathname + next.search);
+    out.push(...page.value);
+  }
+  return out;
 }
 
 /** Resource Manager api-versions the portal sends per type (types without a list take any). */

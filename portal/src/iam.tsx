@@ -2,21 +2,23 @@
 // inherited from), Add role assignment (role search, then a managed-identity member picker by
 // resource type), remove, deny assignments, and Check access with the engine's explanation.
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { arm, AUTHZ_API, nameOfId, typeOfId } from './api.js';
+import { arm, armList, AUTHZ_API, nameOfId, typeOfId } from './api.js';
 import { useAct } from './ui.js';
 
 const AUTH = '/providers/Microsoft.Authorization';
+/** Rows rendered at a time, as the Azure portal pages its grids; search reaches every row. */
+const PAGE = 100;
 
 export interface RoleDef { id: string; name: string; properties: { roleName: string; description: string; type: string; permissions: Array<{ dataActions?: string[]; actions?: string[] }> } }
 let roleCache: Promise<RoleDef[]> | undefined;
 export function roles(sub: string): Promise<RoleDef[]> {
-  return (roleCache ??= arm<{ value: RoleDef[] }>('GET', `/subscriptions/${sub}${AUTH}/roleDefinitions`, AUTHZ_API).then((r) => r.value).catch((e) => { roleCache = undefined; throw e; }));
+  return (roleCache ??= armList<RoleDef>(`/subscriptions/${sub}${AUTH}/roleDefinitions`, AUTHZ_API).catch((e) => { roleCache = undefined; throw e; }));
 }
 
 export interface Member { principalId: string; name: string; type: string; resourceId: string; kind: 'System assigned' | 'User assigned' }
 /** Every managed identity in the subscription: system-assigned ones of resources, and user-assigned identities. */
 export async function managedIdentities(sub: string): Promise<Member[]> {
-  const { value } = await arm<{ value: any[] }>('GET', `/subscriptions/${sub}/resources`, '2021-04-01');
+  const value = await armList<any>(`/subscriptions/${sub}/resources`, '2021-04-01');
   const out: Member[] = [];
   for (const r of value) {
     if (r.type.toLowerCase() === 'microsoft.managedidentity/userassignedidentities' && r.properties?.principalId) out.push({ principalId: r.properties.principalId, name: r.name, type: r.type, resourceId: r.id, kind: 'User assigned' });
@@ -34,18 +36,28 @@ export function Iam({ scope, sub }: { scope: string; sub: string }) {
   const [defs, setDefs] = useState<RoleDef[]>([]);
   const [members, setMembers] = useState<Member[]>([]);
   const [adding, setAdding] = useState(false);
+  const [q, setQ] = useState('');
+  const [shown, setShown] = useState(PAGE);
   const load = () => act(async () => {
     const [a, d, r, m] = await Promise.all([
-      arm<{ value: Assignment[] }>('GET', `${scope}${AUTH}/roleAssignments`, AUTHZ_API, undefined, '&$filter=atScope()'),
+      armList<Assignment>(`${scope}${AUTH}/roleAssignments`, AUTHZ_API, '&$filter=atScope()'),
       arm<{ value: any[] }>('GET', `${scope}${AUTH}/denyAssignments`, AUTHZ_API).catch(() => ({ value: [] })),
       roles(sub),
       managedIdentities(sub).catch(() => []),
     ]);
-    setList(a.value); setDenies(d.value); setDefs(r); setMembers(m);
+    setList(a); setDenies(d.value); setDefs(r); setMembers(m);
   });
   useEffect(() => { setList(null); load(); }, [scope]);
-  const roleName = (id: string) => defs.find((d) => d.id.toLowerCase() === id.toLowerCase() || d.name === nameOfId(id))?.properties.roleName ?? nameOfId(id);
-  const who = (pid: string) => members.find((m) => m.principalId === pid)?.name ?? pid;
+  // Lookups by GUID: a scope can hold thousands of assignments.
+  const roleNames = useMemo(() => new Map(defs.map((d) => [d.name.toLowerCase(), d.properties.roleName])), [defs]);
+  const memberNames = useMemo(() => new Map(members.map((m) => [m.principalId, m.name])), [members]);
+  const roleName = (id: string) => roleNames.get(nameOfId(id).toLowerCase()) ?? nameOfId(id);
+  const who = (pid: string) => memberNames.get(pid) ?? pid;
+  const filtered = useMemo(() => {
+    if (!list) return null;
+    const n = q.trim().toLowerCase();
+    return n ? list.filter((a) => [roleName(a.properties.roleDefinitionId), who(a.properties.principalId), a.properties.principalId, a.properties.scope].some((x) => x.toLowerCase().includes(n))) : list;
+  }, [list, q, roleNames, memberNames]);
   const remove = (a: Assignment) => act(async () => { await arm('DELETE', a.id, AUTHZ_API); await load(); });
 
   return (
@@ -57,11 +69,12 @@ export function Iam({ scope, sub }: { scope: string; sub: string }) {
       </div>
       {adding && <AddAssignment scope={scope} sub={sub} defs={defs} members={members} onDone={() => { setAdding(false); load(); }} onCancel={() => setAdding(false)} />}
       <h3>Role assignments</h3>
+      <label>Search <input type="search" value={q} onInput={(e) => { setQ(e.currentTarget.value); setShown(PAGE); }} placeholder="role, member or principal id" aria-label="Search role assignments" /></label>
       {list === null ? <p>Loading…</p> : (
         <table class="grid" data-testid="role-assignments" aria-label="Role assignments">
           <thead><tr><th>Role</th><th>Member</th><th>Principal id</th><th>Scope</th><th>Condition</th><th /></tr></thead>
           <tbody>
-            {list.map((a) => {
+            {filtered!.slice(0, shown).map((a) => {
               const here = a.properties.scope.toLowerCase() === scope.toLowerCase();
               return (
                 <tr key={a.id} data-assignment={a.id}>
@@ -77,7 +90,8 @@ export function Iam({ scope, sub }: { scope: string; sub: string }) {
           </tbody>
         </table>
       )}
-      <p class="count">{list ? `${list.length} role assignments` : ''}</p>
+      {filtered && filtered.length > shown && <button onClick={() => setShown(shown + PAGE)}>Show {Math.min(PAGE, filtered.length - shown)} more of {filtered.length - shown}</button>}
+      <p class="count">{list ? `${list.length} role assignments${filtered!.length !== list.length ? ` (${filtered!.length} match)` : ''}` : ''}</p>
       <h3>Deny assignments</h3>
       {denies.length === 0 ? <p>No deny assignments at or above this scope.</p> : (
         <table class="grid"><thead><tr><th>Name</th><th>Scope</th><th>Description</th></tr></thead>

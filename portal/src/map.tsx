@@ -3,7 +3,7 @@
 // log in red. Click an assignment to highlight its decision path. At hundreds of assignments the
 // columns group by principal and a search box filters every column.
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { arm, AUTHZ_API, nameOfId, typeOfId } from './api.js';
+import { arm, armList, AUTHZ_API, nameOfId, typeOfId } from './api.js';
 import { managedIdentities, roles, type Member, type RoleDef } from './iam.js';
 import { useAct } from './ui.js';
 
@@ -17,7 +17,7 @@ export function AccessMap({ scope, sub }: { scope: string; sub: string }) {
   const [sel, setSel] = useState<A | null>(null);
   useEffect(() => { act(async () => {
     const [as, defs, members, denied] = await Promise.all([
-      arm<{ value: A[] }>('GET', `${scope}/providers/Microsoft.Authorization/roleAssignments`, AUTHZ_API).then((r) => r.value),
+      armList<A>(`${scope}/providers/Microsoft.Authorization/roleAssignments`, AUTHZ_API),
       roles(sub), managedIdentities(sub).catch(() => []),
       arm<{ value: any[] }>('GET', `${scope}/providers/Microsoft.Authorization/auditEvents`, AUTHZ_API, undefined, '&category=AccessDenied&$top=500').then((r) => r.value).catch(() => []),
     ]);
