@@ -1,7 +1,7 @@
 // The portal's only way to Mimic: its public REST API with a bearer token from the local
 // session endpoint (the administrator, or the principal being viewed as).
 export interface Principal { objectId: string; displayName: string; type: string; isAdministrator: boolean }
-export interface Session { accessToken: string; principal: Principal; tenantId: string; subscriptionId: string }
+export interface Session { accessToken: string; vaultToken: string; principal: Principal; tenantId: string; subscriptionId: string }
 
 export class ApiError extends Error {
   constructor(readonly status: number, readonly code: string, message: string) { super(message); }
@@ -26,11 +26,16 @@ export async function arm<T = any>(method: string, path: string, apiVersion: str
   return send<T>(method, `${path}${sep}api-version=${apiVersion}${query}`, body);
 }
 
-async function send<T>(method: string, url: string, body?: unknown): Promise<T> {
+/** A Key Vault data-plane call through the main origin's path form `/_vault/{vault}/...`. */
+export function vault<T = any>(method: string, vaultName: string, path: string, body?: unknown): Promise<T> {
+  return send<T>(method, `/_vault/${vaultName}${path}${path.includes('?') ? '&' : '?'}api-version=7.5`, body, session?.vaultToken);
+}
+
+async function send<T>(method: string, url: string, body?: unknown, token = session?.accessToken): Promise<T> {
   if (!session) throw new ApiError(401, 'NotSignedIn', 'The portal has no session.');
   const r = await fetch(url, {
     method,
-    headers: { authorization: `Bearer ${session.accessToken}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await r.text();

@@ -31,9 +31,11 @@ export function refusal(req: Request): string | undefined {
   return undefined;
 }
 
-export function mintFor(tokens: TokenService, sp: ServicePrincipal): string {
+const VAULT_AUDIENCE = 'https://vault.azure.net';
+
+export function mintFor(tokens: TokenService, sp: ServicePrincipal, resource = ARM_AUDIENCE): string {
   const managed = sp.servicePrincipalType === 'ManagedIdentity';
-  return tokens.mint(sp, { resource: ARM_AUDIENCE, lifetimeSeconds: managed ? MANAGED_IDENTITY_TOKEN_LIFETIME : APP_TOKEN_LIFETIME, appidacr: managed ? '2' : '1' }).accessToken;
+  return tokens.mint(sp, { resource, lifetimeSeconds: managed ? MANAGED_IDENTITY_TOKEN_LIFETIME : APP_TOKEN_LIFETIME, appidacr: managed ? '2' : '1' }).accessToken;
 }
 
 export async function handleSession(req: Request, res: ServerResponse, deps: { tokens: TokenService; directory: Directory; adminObjectId: string; subscriptionId: string; tenantId: string }): Promise<void> {
@@ -55,6 +57,8 @@ export async function handleSession(req: Request, res: ServerResponse, deps: { t
   if (!sp || !sp.accountEnabled) throw new ArmError(404, 'PrincipalNotFound', `Principal '${id}' does not exist in the directory '${deps.tenantId}'.`);
   sendJson(res, 200, {
     accessToken: mintFor(deps.tokens, sp),
+    /** For the Key Vault data plane, reached through `/_vault/{vault}/...`. */
+    vaultToken: mintFor(deps.tokens, sp, VAULT_AUDIENCE),
     principal: { objectId: sp.objectId, displayName: sp.displayName, type: sp.servicePrincipalType, isAdministrator: sp.objectId === deps.adminObjectId },
     tenantId: deps.tenantId,
     subscriptionId: deps.subscriptionId,

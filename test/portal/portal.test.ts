@@ -55,6 +55,13 @@ describe('portal: the seeds steps end to end', () => {
     // The session endpoint refuses a request without the portal's header (as a cross-site form post would be).
     const bare = await b.context.request.post(`${m.endpoints.origin}/_portal/session`, { data: {} });
     assert.equal(bare.status(), 403);
+    // The path form of a vault checks tokens like the vault's own host: none, or an ARM token, is 401.
+    const session = await (await b.context.request.post(`${m.endpoints.origin}/_portal/session`, { headers: { 'x-mimic-portal': '1' }, data: {} })).json();
+    const noToken = await b.context.request.get(`${m.endpoints.origin}/_vault/portalvault1/secrets?api-version=7.5`);
+    assert.equal(noToken.status(), 401);
+    const armToken = await b.context.request.get(`${m.endpoints.origin}/_vault/portalvault1/secrets?api-version=7.5`, { headers: { authorization: `Bearer ${session.accessToken}` } });
+    assert.equal(armToken.status(), 401);
+    assert.match(await armToken.text(), /AKV10022/);
   });
 
   test('turn on a container app system-assigned identity and read its principal id', async () => {
@@ -128,6 +135,12 @@ describe('portal: the seeds steps end to end', () => {
     assert.equal(refused!.status, 403);
   });
 
+  test('a vault lists its secrets through the path form of the data plane, with the viewer token', async () => {
+    const { page } = b;
+    await page.goto(href(m.endpoints.origin, resourceRoute('vault', vault.id)));
+    await page.getByTestId('vault-items').getByRole('cell', { name: 'db-password' }).waitFor();
+  });
+
   test('view as a principal with Reader only: writes are refused with AuthorizationFailed in the banner', async () => {
     const { page } = b;
     const r = await a.call('PUT', `${rgId}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/reader-id`, { location: 'eastus' }, '2023-01-31');
@@ -147,6 +160,9 @@ describe('portal: the seeds steps end to end', () => {
     await screenshot(page, 'portal-view-as-reader.png');
     const gone = await a.call('GET', `${rgId}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/not-allowed`, undefined, '2023-01-31');
     assert.equal(gone.status, 404);
+    // Reader holds no data actions: the vault's secrets list is refused by Key Vault itself.
+    await page.goto(href(m.endpoints.origin, resourceRoute('vault', vault.id)));
+    await banner.filter({ hasText: 'Forbidden' }).waitFor();
     await page.getByRole('button', { name: 'Back to administrator' }).click();
     await page.getByTestId('signed-in').filter({ hasText: '(administrator)' }).waitFor();
   });

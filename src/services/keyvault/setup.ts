@@ -17,6 +17,7 @@ import { VAULT_DNS_SUFFIX } from './vaultModel.js';
 import { accessPolicyOperationHooks, isValidVaultName, vaultHooks } from './vaultResource.js';
 import { DeletedVaults, keyVaultProviderOperations } from './deletedVaults.js';
 import { vaultSecretHooks } from './vaultSecretResource.js';
+import { asVaultHostRequest, isVaultPath } from './pathRoute.js';
 
 const SPECS: Record<Collection, CollectionSpec> = { secrets: SECRETS, keys: KEYS, certificates: CERTIFICATES };
 
@@ -33,6 +34,8 @@ export const setupKeyVault: ModuleSetup = async (ctx) => {
   const handlers = { ...secretHandlers(specOf), ...keyHandlers(specOf), ...certificateHandlers(specOf) };
   const plane = new KeyVaultDataPlane(index, new KvAuthenticator(ctx.tokens), new KvAuthorizer(ctx.authz), data, ctx.sealer, handlers);
   ctx.originRoutes.push({ matches: (req) => plane.matches(req), handle: (req, res) => plane.handle(req, res) });
+  // `/_vault/{vault}/...` on the main origin: the same vault for clients that cannot set Host (the portal).
+  ctx.originRoutes.push({ matches: isVaultPath, handle: (req, res) => plane.handle(asVaultHostRequest(req), res) });
   ctx.onReady.push((origin) => {
     ctx.routes[`*${VAULT_DNS_SUFFIX}`] = `127.0.0.1:${new URL(origin).port}`;
   });
