@@ -96,6 +96,22 @@ describe('portal: the seeds steps end to end', () => {
     assert.deepEqual(Object.keys(site.body.identity.userAssignedIdentities).map((k) => k.toLowerCase()), [uai.id.toLowerCase()]);
   });
 
+  test('a user-assigned identity: add and delete a federated credential; its associated resources', async () => {
+    const { page } = b;
+    await page.goto(href(m.endpoints.origin, resourceRoute('uai', uai.id)));
+    await page.getByTestId('associated').getByRole('cell', { name: 'logic1' }).waitFor();
+    await page.getByLabel('Credential name').fill('github-main');
+    await page.getByLabel('Issuer URL').fill('https://token.actions.githubusercontent.com');
+    await page.getByLabel('Subject identifier').fill('repo:contoso/app:ref:refs/heads/main');
+    await page.getByRole('button', { name: 'Add credential' }).click();
+    await page.getByTestId('fics').getByRole('cell', { name: 'github-main', exact: true }).waitFor();
+    const fic = await a.call('GET', `${uai.id}/federatedIdentityCredentials/github-main`, undefined, '2023-01-31');
+    assert.equal(fic.status, 200, fic.text);
+    assert.equal(fic.body.properties.subject, 'repo:contoso/app:ref:refs/heads/main');
+    await page.getByRole('button', { name: 'Delete github-main' }).click();
+    await page.getByTestId('fics').getByRole('cell', { name: 'github-main', exact: true }).waitFor({ state: 'detached' });
+  });
+
   test('Add role assignment, Check access, the app reads the secret; remove, and it is refused', async () => {
     const { page } = b;
     await page.goto(href(m.endpoints.origin, resourceRoute('iam', vault.id)));
