@@ -181,5 +181,11 @@ describe('portal: the seeds steps end to end', () => {
     await banner.filter({ hasText: 'Forbidden' }).waitFor();
     await page.getByRole('button', { name: 'Back to administrator' }).click();
     await page.getByTestId('signed-in').filter({ hasText: '(administrator)' }).waitFor();
+    // The refusal is in the audit log, filterable by text.
+    await page.goto(href(m.endpoints.origin, '/audit'));
+    await page.getByLabel('Search the audit log').fill('userAssignedIdentities/write');
+    const row = page.getByRole('row').filter({ hasText: 'Microsoft.ManagedIdentity/userAssignedIdentities/write' }).filter({ hasText: r.body.properties.principalId });
+    await row.first().waitFor();
+    assert.match((await row.first().textContent())!, /Denied/);
   });
 });
