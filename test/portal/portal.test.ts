@@ -55,6 +55,12 @@ describe('portal: the seeds steps end to end', () => {
     // The session endpoint refuses a request without the portal's header (as a cross-site form post would be).
     const bare = await b.context.request.post(`${m.endpoints.origin}/_portal/session`, { data: {} });
     assert.equal(bare.status(), 403);
+    for (const headers of [{ origin: 'https://evil.example' }, { 'sec-fetch-site': 'cross-site' }] as Array<Record<string, string>>) {
+      const r = await b.context.request.post(`${m.endpoints.origin}/_portal/session`, { headers: { 'x-mimic-portal': '1', ...headers }, data: {} });
+      assert.equal(r.status(), 403, JSON.stringify(headers));
+      assert.equal((await r.json()).error.code, 'Forbidden');
+    }
+    assert.equal((await b.context.request.get(`${m.endpoints.origin}/_portal/session`)).status(), 405);
     // The path form of a vault checks tokens like the vault's own host: none, or an ARM token, is 401.
     const session = await (await b.context.request.post(`${m.endpoints.origin}/_portal/session`, { headers: { 'x-mimic-portal': '1' }, data: {} })).json();
     const noToken = await b.context.request.get(`${m.endpoints.origin}/_vault/portalvault1/secrets?api-version=7.5`);
