@@ -1,7 +1,7 @@
 // The portal's only way to Mimic: its public REST API with a bearer token from the local
 // session endpoint (the administrator, or the principal being viewed as).
 export interface Principal { objectId: string; displayName: string; type: string; isAdministrator: boolean }
-export interface Session { accessToken: string; vaultToken: string; principal: Principal; tenantId: string; subscriptionId: string }
+export interface Session { accessToken: string; vaultToken: string; storageToken: string; principal: Principal; tenantId: string; subscriptionId: string }
 
 export class ApiError extends Error {
   constructor(readonly status: number, readonly code: string, message: string) { super(message); }
@@ -29,6 +29,20 @@ export async function arm<T = any>(method: string, path: string, apiVersion: str
 /** A Key Vault data-plane call through the main origin's path form `/_vault/{vault}/...`. */
 export function vault<T = any>(method: string, vaultName: string, path: string, body?: unknown): Promise<T> {
   return send<T>(method, `/_vault/${vaultName}${path}${path.includes('?') ? '&' : '?'}api-version=7.5`, body, session?.vaultToken);
+}
+
+/**
+ * A Blob service call through the main origin's path form `/_storage/blob/{account}/...` with the
+ * viewer's storage token. Storage answers in XML; errors carry `<Code>` and `<Message>`.
+ */
+export async function blob(method: string, account: string, path: string, body?: BodyInit, headers: Record<string, string> = {}): Promise<Response> {
+  if (!session) throw new ApiError(401, 'NotSignedIn', 'The portal has no session.');
+  const r = await fetch(`/_storage/blob/${account}${path}`, { method, body, headers: { authorization: `Bearer ${session.storageToken}`, 'x-ms-version': '2023-11-03', ...headers } });
+  if (!r.ok) {
+    const doc = new DOMParser().parseFromString(await r.text(), 'application/xml');
+    throw new ApiError(r.status, doc.querySelector('Code')?.textContent ?? r.headers.get('x-ms-error-code') ?? String(r.status), doc.querySelector('Message')?.textContent?.split('\n')[0] ?? r.statusText);
+  }
+  return r;
 }
 
 async function send<T>(method: string, url: string, body?: unknown, token = session?.accessToken): Promise<T> {

@@ -10,6 +10,7 @@ import { IdentityPane } from './identity.js';
 import { AccessMap } from './map.js';
 import { VaultPane } from './keyvault.js';
 import { UserAssignedPane } from './userAssigned.js';
+import { StoragePane } from './storage.js';
 
 function useHash(): string {
   const [h, setH] = useState(location.hash.slice(1) || '/');
@@ -110,13 +111,13 @@ function Group({ sub, rg }: { sub: string; rg: string }) {
 
 function Resource({ tab, id, sub }: { tab: string; id: string; sub: string }) {
   const type = typeOfId(id);
-  const tabs: Array<[string, string]> = [['overview', 'Overview'], ...(type.includes('/resourceGroups') || type.includes('/subscriptions') ? [] : [['identity', 'Identity'] as [string, string]]), ['iam', 'Access control (IAM)'], ...(type.toLowerCase() === 'microsoft.keyvault/vaults' ? [['vault', 'Secrets, keys, certificates'] as [string, string]] : []), ...(type.toLowerCase() === 'microsoft.managedidentity/userassignedidentities' ? [['uai', 'Federated credentials and associated resources'] as [string, string]] : [])];
+  const tabs: Array<[string, string]> = [['overview', 'Overview'], ...(type.includes('/resourceGroups') || type.includes('/subscriptions') ? [] : [['identity', 'Identity'] as [string, string]]), ['iam', 'Access control (IAM)'], ...(type.toLowerCase() === 'microsoft.keyvault/vaults' ? [['vault', 'Secrets, keys, certificates'] as [string, string]] : []), ...(type.toLowerCase() === 'microsoft.storage/storageaccounts' ? [['storage', 'Containers'] as [string, string]] : []), ...(type.toLowerCase() === 'microsoft.managedidentity/userassignedidentities' ? [['uai', 'Federated credentials and associated resources'] as [string, string]] : [])];
   return (
     <section>
       <p class="crumbs mono">{id}</p>
       <h1>{nameOfId(id)} <small>{type}</small></h1>
       <nav class="tabs" aria-label="Resource menu">{tabs.map(([k, label]) => <a href={resourceHref(k, id)} aria-current={k === tab ? 'page' : undefined}>{label}</a>)}</nav>
-      {tab === 'identity' ? <IdentityPane id={id} sub={sub} /> : tab === 'vault' ? <VaultPane id={id} /> : tab === 'uai' ? <UserAssignedPane id={id} sub={sub} /> : tab === 'iam' ? <Iam scope={id} sub={sub} /> : <Overview id={id} />}
+      {tab === 'identity' ? <IdentityPane id={id} sub={sub} /> : tab === 'vault' ? <VaultPane id={id} /> : tab === 'uai' ? <UserAssignedPane id={id} sub={sub} /> : tab === 'storage' ? <StoragePane id={id} /> : tab === 'iam' ? <Iam scope={id} sub={sub} /> : <Overview id={id} />}
     </section>
   );
 }

@@ -32,6 +32,7 @@ export function refusal(req: Request): string | undefined {
 }
 
 const VAULT_AUDIENCE = 'https://vault.azure.net';
+const STORAGE_AUDIENCE = 'https://storage.azure.com/';
 
 export function mintFor(tokens: TokenService, sp: ServicePrincipal, resource = ARM_AUDIENCE): string {
   const managed = sp.servicePrincipalType === 'ManagedIdentity';
@@ -59,6 +60,8 @@ export async function handleSession(req: Request, res: ServerResponse, deps: { t
     accessToken: mintFor(deps.tokens, sp),
     /** For the Key Vault data plane, reached through `/_vault/{vault}/...`. */
     vaultToken: mintFor(deps.tokens, sp, VAULT_AUDIENCE),
+    /** For Blob storage, reached through `/_storage/blob/{account}/...`. */
+    storageToken: mintFor(deps.tokens, sp, STORAGE_AUDIENCE),
     principal: { objectId: sp.objectId, displayName: sp.displayName, type: sp.servicePrincipalType, isAdministrator: sp.objectId === deps.adminObjectId },
     tenantId: deps.tenantId,
     subscriptionId: deps.subscriptionId,
