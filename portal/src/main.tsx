@@ -5,7 +5,7 @@ import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { arm, apiVersionOf, AUTHZ_API, nameOfId, signIn, typeOfId, type Session } from './api.js';
 import { Banner, BannerContext, useAct, type Problem } from './ui.js';
-import { Iam } from './iam.js';
+import { Iam, managedIdentities, type Member } from './iam.js';
 import { IdentityPane } from './identity.js';
 import { AccessMap } from './map.js';
 import { VaultPane } from './keyvault.js';
@@ -23,7 +23,15 @@ function App() {
   const [session, setSession] = useState<Session | null>(null);
   const [viewAs, setViewAs] = useState('');
   const route = useHash();
-  const start = (pid?: string) => { setProblem(null); signIn(pid).then(setSession, (e) => setProblem({ code: e.code ?? 'SignInFailed', message: e.message })); };
+  const [people, setPeople] = useState<Member[]>([]);
+  const start = (pid?: string) => {
+    setProblem(null);
+    signIn(pid).then((s) => {
+      setSession(s);
+      // The picker's choices: what the administrator's session can list (kept while viewing as).
+      if (s.principal.isAdministrator) managedIdentities(s.subscriptionId).then(setPeople, () => {});
+    }, (e) => setProblem({ code: e.code ?? 'SignInFailed', message: e.message }));
+  };
   useEffect(() => start(), []);
   return (
     <BannerContext.Provider value={setProblem}>
@@ -32,7 +40,8 @@ function App() {
         <nav aria-label="Main"><a href="#/">Subscriptions</a> <a href={session ? `#/map/${encodeURIComponent(`/subscriptions/${session.subscriptionId}`)}` : '#/'}>Access map</a> <a href="#/audit">Audit log</a></nav>
         <div class="who" data-testid="signed-in">{session ? `${session.principal.displayName}${session.principal.isAdministrator ? ' (administrator)' : ' (viewing as)'}` : 'Signing in…'}</div>
         <form class="viewas" onSubmit={(e) => { e.preventDefault(); start(viewAs || undefined); }}>
-          <label>View as <input value={viewAs} onInput={(e) => setViewAs(e.currentTarget.value)} placeholder="principal (object) id" aria-label="View as principal id" /></label>
+          <label>View as <input value={viewAs} onInput={(e) => setViewAs(e.currentTarget.value)} placeholder="principal (object) id" aria-label="View as principal id" list="view-as-choices" />
+            <datalist id="view-as-choices">{people.map((p) => <option value={p.principalId}>{p.name} ({p.kind}, {p.type})</option>)}</datalist></label>
           <button type="submit">View as</button>
           {session && !session.principal.isAdministrator && <button type="button" onClick={() => { setViewAs(''); start(); }}>Back to administrator</button>}
         </form>
