@@ -14,6 +14,7 @@ rmSync(join(root, 'dist'), { recursive: true, force: true });
 run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json']);
 // The programmatic API's declarations (package.json `exports` types), as `npm run build` emits them.
 run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.api.json']);
+run(process.execPath, [join(root, 'scripts/build-portal.mjs')]);
 
 if (!process.env.MIMIC_TEST_PG) {
   process.env.MIMIC_TEST_PG = execFileSync('bash', [join(root, 'scripts/pg-setup.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop();

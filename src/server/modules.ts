@@ -9,6 +9,7 @@ import { setupClientAccess } from '../proxy/setup.js';
 import { setupGraph } from '../graph/setup.js';
 import { setupCloudMetadata } from '../arm/cloudMetadata.js';
 import { setupDeployments } from '../arm/deployments/setup.js';
+import { setupPortal } from '../portal/setup.js';
 
 // The advisor comes first: the others hand its usage record to their authorizers.
-export const MODULES: ModuleSetup[] = [setupAdvisor, setupAuthorization, setupManagedIdentity, setupStorage, setupKeyVault, setupGraph, setupCloudMetadata, setupDeployments, setupClientAccess];
+export const MODULES: ModuleSetup[] = [setupAdvisor, setupAuthorization, setupManagedIdentity, setupStorage, setupKeyVault, setupGraph, setupCloudMetadata, setupDeployments, setupClientAccess, setupPortal];

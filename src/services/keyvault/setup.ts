@@ -19,6 +19,7 @@ import { accessPolicyOperationHooks, isValidVaultName, vaultHooks } from './vaul
 import { DeletedVaults, keyVaultProviderOperations } from './deletedVaults.js';
 import { vaultSecretHooks } from './vaultSecretResource.js';
 import { vaultKeyHooks, vaultKeyReads } from './vaultKeyResource.js';
+import { asVaultHostRequest, isVaultPath } from './pathRoute.js';
 
 const SPECS: Record<Collection, CollectionSpec> = { secrets: SECRETS, keys: KEYS, certificates: CERTIFICATES };
 
@@ -38,6 +39,8 @@ export const setupKeyVault: ModuleSetup = async (ctx) => {
   const handlers = { ...secretHandlers(specOf), ...keyHandlers(specOf), ...certificateHandlers(specOf), ...certificateSettingsHandlers() };
   const plane = new KeyVaultDataPlane(index, new KvAuthenticator(ctx.tokens), new KvAuthorizer(ctx.authz, ctx.usage), data, ctx.sealer, handlers);
   ctx.originRoutes.push({ matches: (req) => plane.matches(req), handle: (req, res) => plane.handle(req, res) });
+  // `/_vault/{vault}/...` on the main origin: the same vault for clients that cannot set Host (the portal).
+  ctx.originRoutes.push({ matches: isVaultPath, handle: (req, res) => plane.handle(asVaultHostRequest(req), res) });
   ctx.onReady.push((origin) => {
     ctx.routes[`*${VAULT_DNS_SUFFIX}`] = `127.0.0.1:${new URL(origin).port}`;
   });

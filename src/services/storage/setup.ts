@@ -7,6 +7,7 @@ import type { ModuleSetup } from '../../server/context.js';
 import { listenPreferring } from '../../server/app.js';
 import { StorageAccounts, type StorageAccount } from './accounts.js';
 import { AzuriteBackend, STORAGE_SERVICES, type StorageService } from './azurite.js';
+import { storagePathRoute } from './pathRoute.js';
 import { EmulatorCalls } from './emulatorCalls.js';
 import { StorageGate, type MirrorEvent } from './gate.js';
 import { childHooks, mirrorOps, serviceHooks, storageAccountHooks } from './armTypes.js';
@@ -61,8 +62,10 @@ export const setupStorage: ModuleSetup = async (ctx) => {
   };
 
   const servers: Server[] = [];
+  const gates: Partial<Record<StorageService, StorageGate['handle']>> = {};
   for (const service of STORAGE_SERVICES) {
     const gate = new StorageGate({ service, accounts, backend, emulator, tokens: ctx.tokens, authz: ctx.authz, usage: ctx.usage, tenantId: ctx.tenant.tenantId, audiences: audiences(service), onMirror });
+    gates[service] = gate.handle;
     const server = createServer({ cert: ctx.tls.certPem, key: ctx.tls.keyPem, keepAliveTimeout: 30_000 }, gate.handle);
     server.headersTimeout = 20_000;
     const wanted = ctx.requestedPort === 0 ? 0 : Number(ctx.env[PORT_ENV[service]] ?? DEFAULT_STORAGE_PORTS[service]);
@@ -99,6 +102,8 @@ export const setupStorage: ModuleSetup = async (ctx) => {
   ctx.types.register(storageAccountHooks(deps));
   for (const h of serviceHooks()) ctx.types.register(h);
   for (const h of childHooks(deps)) ctx.types.register(h);
+  // `/_storage/{service}/{account}/...` on the main origin, through the same gates (the portal's way in).
+  ctx.originRoutes.push(storagePathRoute(gates));
   ctx.originRoutes.push(storageActionsRoute({ arm: ctx.arm, tokens: ctx.tokens, directory: ctx.directory, accounts, store: ctx.store, sealer: ctx.sealer }));
   // Conditions reading attributes the gate never supplies are refused when the assignment is written.
   authorizationOf(ctx)?.conditionValidators.push(storageConditionProblems);
