@@ -1,26 +1,10 @@
 // Shared pieces of the client tests: running real Debian clients (curl, /usr/bin/python3, java)
 // with exactly the environment `mimic env` prints, and raw proxy conversations.
-import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
-import { runCli, type RunResult, type TestMimic } from '../helpers/mimic.js';
+import { runCli, runProgram, type RunResult, type TestMimic } from '../helpers/mimic.js';
 
 /** Runs a program with exactly `env` plus PATH and HOME (nothing inherited that could help it). */
-export function runWith(command: string, args: string[], env: Record<string, string>, opts: { input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.end(opts.input ?? '');
-  });
-}
+export const runWith = runProgram;
 
 /** `mimic env --admin` or `mimic env --as R`, as the CLI prints it (JSON form). */
 export async function cliEnv(m: TestMimic, ...who: string[]): Promise<Record<string, string>> {

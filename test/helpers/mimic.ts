@@ -68,12 +68,12 @@ export interface RunResult {
   stderr: string;
 }
 
-/** Runs `node <script> args...` with exactly `env` (plus PATH/HOME), collecting output. */
-export function runNode(script: string, args: string[], env: Record<string, string>, opts: { timeoutMs?: number; input?: string } = {}): Promise<RunResult> {
+/** Runs `command args...` from the package root with exactly `env` (plus PATH/HOME), collecting output. */
+export function runProgram(command: string, args: string[], env: Record<string, string>, opts: { timeoutMs?: number; input?: string } = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script, ...args], {
+    const child = spawn(command, args, {
       cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -88,6 +88,11 @@ export function runNode(script: string, args: string[], env: Record<string, stri
     });
     child.stdin.end(opts.input ?? '');
   });
+}
+
+/** Runs `node <script> args...` with exactly `env` (plus PATH/HOME), collecting output. */
+export function runNode(script: string, args: string[], env: Record<string, string>, opts: { timeoutMs?: number; input?: string } = {}): Promise<RunResult> {
+  return runProgram(process.execPath, [script, ...args], env, opts);
 }
 
 /** Runs a fixture script that prints one JSON document on its last stdout line. */

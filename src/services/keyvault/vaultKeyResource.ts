@@ -5,6 +5,7 @@
 // rotated there show too. Authorized by Resource Manager RBAC (`.../vaults/keys/write|read`)
 // as in Azure, whatever the vault's data-plane permission model.
 import { ArmError } from '../../arm/errors.js';
+import { ITEM_NAME as NAME, attributeTime as epoch, badRequest as bad } from './armItemInput.js';
 import { parseResourceId } from '../../arm/ids.js';
 import type { ExtensionContext } from '../../arm/router.js';
 import type { ResourceTypeHooks } from '../../arm/resourceTypes.js';
@@ -19,15 +20,6 @@ import type { VaultData } from './vaultData.js';
 import { recoveryLevelOf, vaultHost, type VaultProperties } from './vaultModel.js';
 
 export const VAULT_KEY_TYPE = 'microsoft.keyvault/vaults/keys';
-const NAME = /^[0-9a-zA-Z-]{1,127}$/;
-
-const bad = (message: string) => new ArmError(400, 'BadRequest', message);
-
-function epoch(v: unknown, field: string): number | undefined {
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw bad(`The property 'properties.attributes.${field}' must be seconds since 1970.`);
-  return Math.floor(v);
-}
 
 /** The Key resource's properties from the data plane's object and version records. */
 function keyProperties(vault: StoredResource, obj: ObjectRecord, rec: VersionRecord): Record<string, unknown> {

@@ -4,6 +4,7 @@
 // vault's data-plane permission model. The resource never returns the value; it records the
 // version written (later data-plane changes do not show in it).
 import { ArmError } from '../../arm/errors.js';
+import { ITEM_NAME as NAME, attributeTime as epoch, badRequest as bad } from './armItemInput.js';
 import { parseResourceId } from '../../arm/ids.js';
 import type { ResourceTypeHooks } from '../../arm/resourceTypes.js';
 import type { Sealer } from '../../crypto/masterKey.js';
@@ -14,15 +15,6 @@ import { newVersionId, nowSeconds, type VaultData } from './vaultData.js';
 import { vaultHost } from './vaultModel.js';
 
 export const VAULT_SECRET_TYPE = 'microsoft.keyvault/vaults/secrets';
-const NAME = /^[0-9a-zA-Z-]{1,127}$/;
-
-const bad = (message: string) => new ArmError(400, 'BadRequest', message);
-
-function epoch(v: unknown, field: string): number | undefined {
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw bad(`The property 'properties.attributes.${field}' must be seconds since 1970.`);
-  return Math.floor(v);
-}
 
 export function vaultSecretHooks(data: VaultData, sealer: Sealer): ResourceTypeHooks {
   return {
