@@ -24,13 +24,14 @@ program
   .addOption(dataDirOption())
   .option('--port <n>', `port of the HTTPS origin (0 = any free port; default ${DEFAULT_PORT})`)
   .option('--store <url>', 'postgres://... to share state with other instances')
-  .action(async (opts: { dataDir?: string; port?: string; store?: string }) => {
+  .option('--revoke-deleted-principals', "refuse tokens of deleted or disabled identities at once (default: valid until they expire, as in Azure)")
+  .action(async (opts: { dataDir?: string; port?: string; store?: string; revokeDeletedPrincipals?: boolean }) => {
     const dataDir = resolveDataDir(opts.dataDir);
     const port = opts.port === undefined ? DEFAULT_PORT : Number(opts.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`invalid --port '${opts.port}'`, 2);
     let mimic;
     try {
-      mimic = await startMimic({ dataDir, port, storeUrl: opts.store ?? process.env.MIMIC_STORE });
+      mimic = await startMimic({ dataDir, port, storeUrl: opts.store ?? process.env.MIMIC_STORE, revokeDeletedPrincipals: opts.revokeDeletedPrincipals });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new CliError(`port ${port} is in use (another Mimic?): choose one with --port, or --port 0 for any free port`);
       if (err instanceof StoreInUseError) throw new CliError(`the data directory ${dataDir} is in use by another Mimic process: stop it, or choose another --data-dir (several instances share state through --store postgres://...)`);

@@ -20,7 +20,7 @@ import { ArmRouter } from '../arm/router.js';
 import { ResourceTypeRegistry } from '../arm/resourceTypes.js';
 import { userAssignedIdentityHooks } from '../arm/userAssignedIdentities.js';
 import { sendJson, toRequest, type Handler } from './http.js';
-import { writeEndpoints, DEFAULT_PORT, type Endpoints } from './config.js';
+import { tightenDataDir, writeEndpoints, DEFAULT_PORT, type Endpoints } from './config.js';
 import { checkMasterKey } from './masterKeyCheck.js';
 import type { AppContext, ModuleSetup } from './context.js';
 import { MODULES } from './modules.js';
@@ -36,6 +36,8 @@ export interface StartOptions {
   storeUrl?: string;
   host?: string;
   env?: NodeJS.ProcessEnv;
+  /** Refuse tokens of deleted or disabled principals at once (default: valid until they expire, as in Azure). */
+  revokeDeletedPrincipals?: boolean;
   /** Modules to set up (default: all of MODULES). */
   modules?: ModuleSetup[];
 }
@@ -52,6 +54,7 @@ export interface Mimic {
 }
 
 export async function startMimic(opts: StartOptions): Promise<Mimic> {
+  await tightenDataDir(opts.dataDir);
   const store = await openStore({ dataDir: opts.dataDir, url: opts.storeUrl });
   const onClose: AppContext['onClose'] = [];
   const close = async () => {
@@ -70,6 +73,9 @@ export async function startMimic(opts: StartOptions): Promise<Mimic> {
     ]);
     onClose.push(() => keys.close(), () => directory.close());
     const tokens = new TokenService(tenant, keys);
+    if (opts.revokeDeletedPrincipals || env.MIMIC_REVOKE_DELETED_PRINCIPALS === '1') {
+      tokens.revokeDeletedPrincipals((oid) => directory.byObject(oid)?.accountEnabled === true);
+    }
     const resources = new ResourceRegistry();
     const tokenEndpoint = new TokenEndpoint(tokens, directory, resources);
     const sts = new StsRouter(tenant, keys, tokenEndpoint);
