@@ -12,6 +12,7 @@ import { registerKeyVaultCommands } from './commands/keyvault.js';
 import { registerAppCommands } from './commands/app.js';
 import { registerLogCommands } from './commands/log.js';
 import { registerStorageCommands } from './commands/storage.js';
+import { registerFaultCommands } from './commands/fault.js';
 import { addEnvAsOptions, printAsEnvironment, registerIdentityRuntimeCommands } from './commands/identityRuntime.js';
 import { dataDirOption, jsonOption } from './common.js';
 
@@ -80,6 +81,7 @@ registerKeyVaultCommands(program);
 registerAppCommands(program);
 registerLogCommands(program);
 registerStorageCommands(program);
+registerFaultCommands(program);
 registerIdentityRuntimeCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {

@@ -20,6 +20,7 @@ import { ArmRouter } from '../arm/router.js';
 import { ResourceTypeRegistry } from '../arm/resourceTypes.js';
 import { userAssignedIdentityHooks } from '../arm/userAssignedIdentities.js';
 import { sendJson, toRequest, type Handler } from './http.js';
+import { FaultInjector } from './faults.js';
 import { tightenDataDir, writeEndpoints, DEFAULT_PORT, type Endpoints } from './config.js';
 import { checkMasterKey } from './masterKeyCheck.js';
 import type { AppContext, ModuleSetup } from './context.js';
@@ -109,6 +110,7 @@ export async function startMimic(opts: StartOptions): Promise<Mimic> {
       routes: {},
       onClose,
       onReady: [],
+      faults: new FaultInjector(),
     };
     for (const setup of opts.modules ?? MODULES) await setup(ctx);
 

@@ -15,6 +15,7 @@ import type { ArmRouter } from '../arm/router.js';
 import type { ResourceTypeRegistry } from '../arm/resourceTypes.js';
 import type { Handler, Request } from './http.js';
 import type { AuthzEngine } from '../authz/index.js';
+import type { FaultInjector } from './faults.js';
 
 export interface OriginRoute {
   /** Whether this module serves the request (by host and/or path). */
@@ -50,6 +51,8 @@ export interface AppContext {
   listeners: Record<string, string>;
   /** Azure host name patterns (`name` or `*.suffix`) and the local `host:port` serving them. */
   routes: Record<string, string>;
+  /** Transient faults injected on request (`mimic fault add`); none by default. */
+  faults: FaultInjector;
   /** Run at shutdown, in reverse order of registration. */
   onClose: Array<() => Promise<void> | void>;
   /** The main origin (https://localhost:PORT); known once it listens, before modules' `ready` hooks. */

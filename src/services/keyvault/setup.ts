@@ -31,7 +31,7 @@ export const setupKeyVault: ModuleSetup = async (ctx) => {
   ctx.onClose.push(() => index.close());
   const specOf = (c: Collection) => SPECS[c];
   const handlers = { ...secretHandlers(specOf), ...keyHandlers(specOf), ...certificateHandlers(specOf) };
-  const plane = new KeyVaultDataPlane(index, new KvAuthenticator(ctx.tokens), new KvAuthorizer(ctx.authz), data, ctx.sealer, handlers);
+  const plane = new KeyVaultDataPlane(index, new KvAuthenticator(ctx.tokens), new KvAuthorizer(ctx.authz), data, ctx.sealer, handlers, ctx.faults);
   ctx.originRoutes.push({ matches: (req) => plane.matches(req), handle: (req, res) => plane.handle(req, res) });
   ctx.onReady.push((origin) => {
     ctx.routes[`*${VAULT_DNS_SUFFIX}`] = `127.0.0.1:${new URL(origin).port}`;
