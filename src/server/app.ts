@@ -21,6 +21,7 @@ import { ResourceTypeRegistry } from '../arm/resourceTypes.js';
 import { userAssignedIdentityHooks } from '../arm/userAssignedIdentities.js';
 import { sendJson, toRequest, type Handler } from './http.js';
 import { FaultInjector } from './faults.js';
+import { throttleModeOf, type ThrottleMode } from './throttle.js';
 import { tightenDataDir, writeEndpoints, DEFAULT_PORT, type Endpoints } from './config.js';
 import { checkMasterKey } from './masterKeyCheck.js';
 import type { AppContext, ModuleSetup } from './context.js';
@@ -39,6 +40,8 @@ export interface StartOptions {
   env?: NodeJS.ProcessEnv;
   /** Refuse tokens of deleted or disabled principals at once (default: valid until they expire, as in Azure). */
   revokeDeletedPrincipals?: boolean;
+  /** `azure`: apply Azure's documented request limits (default off, or MIMIC_THROTTLE). */
+  throttle?: ThrottleMode;
   /** Modules to set up (default: all of MODULES). */
   modules?: ModuleSetup[];
 }
@@ -111,6 +114,7 @@ export async function startMimic(opts: StartOptions): Promise<Mimic> {
       onClose,
       onReady: [],
       faults: new FaultInjector(),
+      throttle: opts.throttle ?? throttleModeOf(env.MIMIC_THROTTLE),
     };
     for (const setup of opts.modules ?? MODULES) await setup(ctx);
 

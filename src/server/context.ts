@@ -16,6 +16,7 @@ import type { ResourceTypeRegistry } from '../arm/resourceTypes.js';
 import type { Handler, Request } from './http.js';
 import type { AuthzEngine } from '../authz/index.js';
 import type { FaultInjector } from './faults.js';
+import type { ThrottleMode } from './throttle.js';
 
 export interface OriginRoute {
   /** Whether this module serves the request (by host and/or path). */
@@ -53,6 +54,8 @@ export interface AppContext {
   routes: Record<string, string>;
   /** Transient faults injected on request (`mimic fault add`); none by default. */
   faults: FaultInjector;
+  /** `azure` applies Azure's documented request limits (`mimic start --throttle azure`). */
+  throttle: ThrottleMode;
   /** Run at shutdown, in reverse order of registration. */
   onClose: Array<() => Promise<void> | void>;
   /** The main origin (https://localhost:PORT); known once it listens, before modules' `ready` hooks. */
