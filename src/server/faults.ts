@@ -21,6 +21,8 @@ export interface FaultRule {
   until?: number;
   /** How many requests this rule failed. */
   injected: number;
+  /** Matching requests seen; the rule fails one each time seen × rate crosses a whole number. */
+  seen: number;
 }
 
 export type FaultInput = Pick<FaultRule, 'service' | 'operation' | 'rate' | 'status'> & { retryAfter?: number; forSeconds?: number };
@@ -29,10 +31,13 @@ export const FAULT_SERVICES = ['keyvault'] as const;
 
 export class FaultError extends Error {}
 
+/**
+ * Failures are spread evenly rather than drawn at random (rate 0.2 fails every fifth matching
+ * request): the share is exact and a run is reproducible, and a client's retries are never
+ * all failed by chance, so a test of a retry policy does not flake.
+ */
 export class FaultInjector {
   private rules: FaultRule[] = [];
-
-  constructor(private readonly random: () => number = Math.random) {}
 
   add(input: FaultInput, now = Date.now()): FaultRule {
     if (!(FAULT_SERVICES as readonly string[]).includes(input.service)) throw new FaultError(`service '${input.service}' takes no faults; one of: ${FAULT_SERVICES.join(', ')}`);
@@ -42,7 +47,7 @@ export class FaultInjector {
     const retryAfter = input.retryAfter ?? 1;
     if (!Number.isInteger(retryAfter) || retryAfter < 0 || retryAfter > 3600) throw new FaultError('retryAfter must be whole seconds in [0, 3600]');
     if (input.forSeconds !== undefined && !(typeof input.forSeconds === 'number' && input.forSeconds > 0)) throw new FaultError('forSeconds must be a positive number');
-    const rule: FaultRule = { id: randomUUID(), service: input.service, operation: input.operation, rate: input.rate, status: input.status, retryAfter, injected: 0, ...(input.forSeconds !== undefined ? { until: now + input.forSeconds * 1000 } : {}) };
+    const rule: FaultRule = { id: randomUUID(), service: input.service, operation: input.operation, rate: input.rate, status: input.status, retryAfter, injected: 0, seen: 0, ...(input.forSeconds !== undefined ? { until: now + input.forSeconds * 1000 } : {}) };
     this.rules.push(rule);
     return rule;
   }
@@ -63,7 +68,8 @@ export class FaultInjector {
     for (const r of this.rules) {
       if (r.service !== service || (r.until !== undefined && r.until <= now)) continue;
       if (r.operation !== '*' && !names.some((n) => n.toLowerCase() === r.operation.toLowerCase())) continue;
-      if (this.random() < r.rate) {
+      r.seen++;
+      if (Math.floor(r.seen * r.rate + 1e-9) > r.injected) {
         r.injected++;
         return r;
       }

@@ -29,14 +29,13 @@ describe('fault injection', () => {
   });
   after(() => m?.dispose());
 
-  test('the rules: a rate, a deadline, matching by operation name or id', () => {
-    let n = 0;
-    const seq = [0.1, 0.9, 0.1, 0.5];
-    const f = new FaultInjector(() => seq[n++ % seq.length]!);
+  test('the rules: an exact, evenly spread rate, a deadline, matching by operation name or id', () => {
+    const f = new FaultInjector();
     const rule = f.add({ service: 'keyvault', operation: 'getSecret', rate: 0.2, status: 503, forSeconds: 60 }, 1_000);
-    assert.equal(f.pick('keyvault', ['secret.get', 'getSecret'], 2_000)?.id, rule.id);
-    assert.equal(f.pick('keyvault', ['secret.get', 'getSecret'], 2_000), undefined);
+    const fired = Array.from({ length: 10 }, () => f.pick('keyvault', ['secret.get', 'getSecret'], 2_000)?.id === rule.id);
+    assert.deepEqual(fired.map((x, i) => (x ? i + 1 : 0)).filter(Boolean), [5, 10]);
     assert.equal(f.pick('keyvault', ['secret.set', 'setSecret'], 2_000), undefined);
+    assert.equal(f.list(2_000)[0]!.injected, 2);
     assert.equal(f.pick('keyvault', ['secret.get', 'getSecret'], 61_001), undefined, 'past its deadline');
     assert.deepEqual(f.list(61_001), []);
     for (const bad of [{ rate: 0 }, { rate: 1.5 }, { status: 500 }, { service: 'nope' }, { operation: '' }, { retryAfter: -1 }]) {
