@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { startMimic } from '../server/app.js';
 import { StoreInUseError } from '../store/index.js';
 import { resolveDataDir, DEFAULT_PORT } from '../server/config.js';
+import { throttleModeOf } from '../server/throttle.js';
 import { adminEnvironment, shellExports } from './environment.js';
 import { CliError } from './client.js';
 import { registerResourceCommands } from './commands/resources.js';
@@ -14,6 +15,7 @@ import { registerLogCommands } from './commands/log.js';
 import { registerStorageCommands } from './commands/storage.js';
 import { registerAdvisorCommands } from './commands/advisor.js';
 import { registerDeploymentCommands } from './commands/deployment.js';
+import { registerFaultCommands } from './commands/fault.js';
 import { addEnvAsOptions, printAsEnvironment, registerIdentityRuntimeCommands } from './commands/identityRuntime.js';
 import { dataDirOption, jsonOption } from './common.js';
 import { registerCaCommands } from './commands/ca.js';
@@ -28,13 +30,17 @@ program
   .addOption(dataDirOption())
   .option('--port <n>', `port of the HTTPS origin (0 = any free port; default ${DEFAULT_PORT})`)
   .option('--store <url>', 'postgres://... to share state with other instances')
-  .action(async (opts: { dataDir?: string; port?: string; store?: string }) => {
+  .option('--revoke-deleted-principals', "refuse tokens of deleted or disabled identities at once (default: valid until they expire, as in Azure)")
+  .option('--throttle <mode>', "'azure' applies Azure's documented request limits with 429 and Retry-After (default: off)")
+  .action(async (opts: { dataDir?: string; port?: string; store?: string; revokeDeletedPrincipals?: boolean; throttle?: string }) => {
     const dataDir = resolveDataDir(opts.dataDir);
     const port = opts.port === undefined ? DEFAULT_PORT : Number(opts.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`invalid --port '${opts.port}'`, 2);
+    const throttle = opts.throttle ?? process.env.MIMIC_THROTTLE;
+    if (throttle !== undefined && !['azure', 'off', ''].includes(throttle)) throw new CliError(`invalid --throttle '${throttle}': use 'azure' or 'off'`, 2);
     let mimic;
     try {
-      mimic = await startMimic({ dataDir, port, storeUrl: opts.store ?? process.env.MIMIC_STORE });
+      mimic = await startMimic({ dataDir, port, storeUrl: opts.store ?? process.env.MIMIC_STORE, revokeDeletedPrincipals: opts.revokeDeletedPrincipals, throttle: throttleModeOf(throttle) });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new CliError(`port ${port} is in use (another Mimic?): choose one with --port, or --port 0 for any free port`);
       if (err instanceof StoreInUseError) throw new CliError(`the data directory ${dataDir} is in use by another Mimic process: stop it, or choose another --data-dir (several instances share state through --store postgres://...)`);
@@ -85,6 +91,7 @@ registerLogCommands(program);
 registerStorageCommands(program);
 registerAdvisorCommands(program);
 registerDeploymentCommands(program);
+registerFaultCommands(program);
 registerIdentityRuntimeCommands(program);
 registerCaCommands(program);
 registerHostsCommands(program);

@@ -20,7 +20,9 @@ import { ArmRouter } from '../arm/router.js';
 import { ResourceTypeRegistry } from '../arm/resourceTypes.js';
 import { userAssignedIdentityHooks } from '../arm/userAssignedIdentities.js';
 import { sendJson, toRequest, type Handler } from './http.js';
-import { writeEndpoints, DEFAULT_PORT, type Endpoints } from './config.js';
+import { FaultInjector } from './faults.js';
+import { throttleModeOf, type ThrottleMode } from './throttle.js';
+import { tightenDataDir, writeEndpoints, DEFAULT_PORT, type Endpoints } from './config.js';
 import { checkMasterKey } from './masterKeyCheck.js';
 import type { AppContext, ModuleSetup } from './context.js';
 import { MODULES } from './modules.js';
@@ -37,6 +39,10 @@ export interface StartOptions {
   storeUrl?: string;
   host?: string;
   env?: NodeJS.ProcessEnv;
+  /** Refuse tokens of deleted or disabled principals at once (default: valid until they expire, as in Azure). */
+  revokeDeletedPrincipals?: boolean;
+  /** `azure`: apply Azure's documented request limits (default off, or MIMIC_THROTTLE). */
+  throttle?: ThrottleMode;
   /** Modules to set up (default: all of MODULES). */
   modules?: ModuleSetup[];
 }
@@ -53,6 +59,7 @@ export interface Mimic {
 }
 
 export async function startMimic(opts: StartOptions): Promise<Mimic> {
+  await tightenDataDir(opts.dataDir);
   const store = await openStore({ dataDir: opts.dataDir, url: opts.storeUrl });
   const onClose: AppContext['onClose'] = [];
   const close = async () => {
@@ -71,6 +78,9 @@ export async function startMimic(opts: StartOptions): Promise<Mimic> {
     ]);
     onClose.push(() => keys.close(), () => directory.close());
     const tokens = new TokenService(tenant, keys);
+    if (opts.revokeDeletedPrincipals || env.MIMIC_REVOKE_DELETED_PRINCIPALS === '1') {
+      tokens.revokeDeletedPrincipals((oid) => directory.byObject(oid)?.accountEnabled === true);
+    }
     const resources = new ResourceRegistry();
     const tokenEndpoint = new TokenEndpoint(tokens, directory, resources);
     const sts = new StsRouter(tenant, keys, tokenEndpoint, () => ctx.origin);
@@ -106,6 +116,8 @@ export async function startMimic(opts: StartOptions): Promise<Mimic> {
       localServers: {},
       onClose,
       onReady: [],
+      faults: new FaultInjector(),
+      throttle: opts.throttle ?? throttleModeOf(env.MIMIC_THROTTLE),
     };
     for (const setup of opts.modules ?? MODULES) await setup(ctx);
 

@@ -1,5 +1,5 @@
 // Where an instance keeps its files, and how `mimic env`/`mimic run` find a running instance.
-import { readFile, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 
 export const DEFAULT_PORT = 8443;
@@ -42,4 +42,22 @@ export async function readEndpoints(dataDir: string): Promise<Endpoints> {
     }
     throw err;
   }
+}
+
+/**
+ * Makes the data dir owner-only whatever its prior mode: the process umask keeps group and
+ * others off every file and folder created from now on (Mimic's and the embedded Azurite's,
+ * which creates its files with default modes), and what an earlier run or the user left
+ * open is closed.
+ */
+export async function tightenDataDir(dir: string): Promise<void> {
+  process.umask(0o077);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const walk = async (path: string): Promise<void> => {
+    const st = await lstat(path);
+    if (st.isSymbolicLink()) return;
+    if (st.mode & 0o077) await chmod(path, st.mode & 0o700);
+    if (st.isDirectory()) for (const name of await readdir(path)) await walk(join(path, name));
+  };
+  await walk(dir);
 }

@@ -17,6 +17,8 @@ import type { Handler, Request } from './http.js';
 import type { AuthzEngine } from '../authz/index.js';
 import type { UsageSink } from '../advisor/usage.js';
 import type { Server as NetServer } from 'node:net';
+import type { FaultInjector } from './faults.js';
+import type { ThrottleMode } from './throttle.js';
 
 export interface OriginRoute {
   /** Whether this module serves the request (by host and/or path). */
@@ -59,6 +61,10 @@ export interface AppContext {
    * tunnelled connection straight to the listener instead of copying its bytes.
    */
   localServers: Record<string, NetServer>;
+  /** Transient faults injected on request (`mimic fault add`); none by default. */
+  faults: FaultInjector;
+  /** `azure` applies Azure's documented request limits (`mimic start --throttle azure`). */
+  throttle: ThrottleMode;
   /** Run at shutdown, in reverse order of registration. */
   onClose: Array<() => Promise<void> | void>;
   /** The main origin (https://localhost:PORT); known once it listens, before modules' `ready` hooks. */

@@ -10,6 +10,7 @@ import { setupGraph } from '../graph/setup.js';
 import { setupCloudMetadata } from '../arm/cloudMetadata.js';
 import { setupDeployments } from '../arm/deployments/setup.js';
 import { setupPortal } from '../portal/setup.js';
+import { setupFaultsApi } from './faultsApi.js';
 
 // The advisor comes first: the others hand its usage record to their authorizers.
-export const MODULES: ModuleSetup[] = [setupAdvisor, setupAuthorization, setupManagedIdentity, setupStorage, setupKeyVault, setupGraph, setupCloudMetadata, setupDeployments, setupClientAccess, setupPortal];
+export const MODULES: ModuleSetup[] = [setupAdvisor, setupAuthorization, setupManagedIdentity, setupStorage, setupKeyVault, setupGraph, setupCloudMetadata, setupDeployments, setupClientAccess, setupPortal, setupFaultsApi];

@@ -20,7 +20,7 @@ export interface JwtHeader {
   x5t?: string;
 }
 
-export type TokenProblem = 'malformed' | 'algorithm' | 'unknownKey' | 'signature' | 'issuer' | 'audience' | 'expired' | 'notYetValid';
+export type TokenProblem = 'malformed' | 'algorithm' | 'unknownKey' | 'signature' | 'issuer' | 'audience' | 'expired' | 'notYetValid' | 'principalGone';
 
 export class TokenError extends Error {
   constructor(readonly problem: TokenProblem, message: string) {

@@ -2,7 +2,7 @@
 // tokens have in Azure: iss sts.windows.net, ver 1.0, idtyp app).
 import { randomBytes } from 'node:crypto';
 import type { KeyRing } from './signingKeys.js';
-import { signJwt, signJwtAsync, TokenVerifier, type Claims, type JwtHeader } from './jwt.js';
+import { signJwt, signJwtAsync, TokenError, TokenVerifier, type Claims, type JwtHeader } from './jwt.js';
 import type { ServicePrincipal, TenantInfo } from '../directory/types.js';
 
 export interface IssuedToken {
@@ -30,6 +30,12 @@ const BACKDATE = 300;
 export class TokenService {
   readonly issuer: string;
   readonly verifier: TokenVerifier;
+  /**
+   * Set by `mimic start --revoke-deleted-principals`: a token whose principal was deleted or
+   * disabled since it was issued is refused at once. Unset (the default), such a token stays
+   * valid until it expires, as in Azure.
+   */
+  private principalLives?: (objectId: string) => boolean;
 
   constructor(
     readonly tenant: TenantInfo,
@@ -83,7 +89,16 @@ export class TokenService {
 
   /** Full verification: RS256 signature by one of our keys, issuer, exact audience, lifetime. */
   verify(token: string, audiences: ReadonlySet<string>): Claims {
-    return this.verifier.verify(token, { issuer: this.issuer, audiences });
+    const claims = this.verifier.verify(token, { issuer: this.issuer, audiences });
+    if (this.principalLives && !this.principalLives(String(claims.oid ?? ''))) {
+      throw new TokenError('principalGone', 'The principal this token was issued to has been deleted or disabled.');
+    }
+    return claims;
+  }
+
+  /** Refuse tokens of principals that no longer exist or are disabled (checked on every call). */
+  revokeDeletedPrincipals(lives: (objectId: string) => boolean): void {
+    this.principalLives = lives;
   }
 }
 

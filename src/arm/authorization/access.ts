@@ -100,6 +100,10 @@ export function looksLikeDataAction(ctx: AuthorizationContext, action: string): 
   return found;
 }
 
+/** Why a deleted identity can still act: its role assignments stay (orphaned) and so do its tokens. */
+export const GONE_PRINCIPAL_NOTE =
+  ' The principal does not exist (a deleted user-assigned identity or a disabled system-assigned identity) or is disabled: as in Azure, access tokens already issued to it stay valid until they expire, and its role assignments stay, orphaned; start Mimic with --revoke-deleted-principals to refuse such tokens at once.';
+
 export function checkAccess(ctx: AuthorizationContext, scope: string, req: CheckAccessRequest): CheckAccessResult {
   const isDataAction = req.isDataAction ?? looksLikeDataAction(ctx, req.action);
   const decision = ctx.engine.explain({
@@ -110,7 +114,8 @@ export function checkAccess(ctx: AuthorizationContext, scope: string, req: Check
     ...(req.subOperation ? { subOperation: req.subOperation } : {}),
     ...(req.attributes ? { attributes: req.attributes } : {}),
   });
-  const principalName = ctx.directory.byObject(req.principalId)?.displayName ?? 'Unknown';
+  const principal = ctx.directory.byObject(req.principalId);
+  const principalName = principal?.displayName ?? 'Unknown';
   const target = normalizeScope(scope);
   const misses = [...decision.nearMisses].sort((a, b) => rank(a, target, req.action, isDataAction) - rank(b, target, req.action, isDataAction));
   const a = decision.assignment;
@@ -126,7 +131,7 @@ export function checkAccess(ctx: AuthorizationContext, scope: string, req: Check
     assignment: a ? { id: a.id, scope: a.scope, roleDefinitionId: a.roleDefinitionId, roleName: decision.role?.roleName ?? null, condition: a.condition ?? null } : null,
     denyAssignment: d ? { id: d.id, name: d.denyAssignmentName ?? d.name, scope: d.scope } : null,
     nearMisses: misses.map((m) => ({ assignmentId: m.assignment.id, scope: m.assignment.scope, roleDefinitionId: m.assignment.roleDefinitionId, roleName: m.role?.roleName ?? null, why: m.why })),
-    explanation: explain(decision, req.action, scope, principalName, isDataAction, misses),
+    explanation: explain(decision, req.action, scope, principalName, isDataAction, misses) + (principal?.accountEnabled ? '' : GONE_PRINCIPAL_NOTE),
   };
 }
 

@@ -78,6 +78,8 @@ export class KvAuthenticator {
         return 'Token validation failed: the signature is invalid.';
       case 'algorithm':
         return 'Token validation failed: the signing algorithm is not accepted.';
+      case 'principalGone':
+        return 'Token validation failed: the principal of the token has been deleted or disabled.';
       default:
         return 'Token validation failed: the token is malformed.';
     }

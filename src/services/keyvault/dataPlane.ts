@@ -15,6 +15,7 @@ import { OPERATIONS, type OperationId } from './operations.js';
 import { resolveRoute } from './routes.js';
 import type { VaultData } from './vaultData.js';
 import type { VaultIndex } from './vaultIndex.js';
+import type { FaultInjector } from '../../server/faults.js';
 import { VAULT_DNS_SUFFIX } from './vaultModel.js';
 
 /** What Key Vault reports in `x-ms-keyvault-service-version`. */
@@ -28,6 +29,7 @@ export class KeyVaultDataPlane {
     private readonly data: VaultData,
     private readonly sealer: Sealer,
     private readonly handlers: Record<OperationId, KvHandler>,
+    private readonly faults?: FaultInjector,
   ) {}
 
   /** Requests addressed to a vault host. */
@@ -47,6 +49,7 @@ export class KeyVaultDataPlane {
       const caller = this.authn.authenticate(req);
       const apiVersion = requireDataApiVersion(req.query);
       const route = resolveRoute(req.method, req.path, segments(req.path));
+      if (this.faults && this.injectFault(route.op, res, headers)) return;
       this.authz.check(vault, caller, OPERATIONS[route.op], route.name || undefined);
       const ctx: KvContext = { req, vault, caller, apiVersion, data: this.data, sealer: this.sealer, name: route.name, version: route.version };
       const result = await this.handlers[route.op](ctx);
@@ -57,5 +60,21 @@ export class KeyVaultDataPlane {
       if (err instanceof KvError) return sendKvError(res, err, headers);
       throw err;
     }
+  }
+
+  /** Answers an injected fault (by op id `secret.get` or action name `getSecret`); true when one was. */
+  private injectFault(op: OperationId, res: ServerResponse, headers: Record<string, string>): boolean {
+    const name = OPERATIONS[op].action.replace(/\/action$/, '').split('/').pop()!;
+    const fault = this.faults!.pick('keyvault', [op, name]);
+    if (!fault) return false;
+    if (fault.status === 'timeout') {
+      // The request is dropped unanswered, as after a gateway timeout.
+      res.socket?.destroy();
+      return true;
+    }
+    const retry = { ...headers, 'retry-after': String(fault.retryAfter) };
+    if (fault.status === 429) sendKvError(res, new KvError(429, 'Throttled', 'Request was not processed because too many requests were received. Reason: VaultRequestTypeLimitReached (injected by mimic fault).'), retry);
+    else sendKvError(res, new KvError(503, 'ServiceUnavailable', 'The service is temporarily unavailable (injected by mimic fault).'), retry);
+    return true;
   }
 }

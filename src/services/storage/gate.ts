@@ -56,6 +56,7 @@ const TOKEN_DETAIL: Record<TokenProblem, string> = {
   audience: 'Audience validation failed. Audience did not match.',
   expired: 'Lifetime validation failed. The token is expired.',
   notYetValid: 'Lifetime validation failed. The token is not yet valid.',
+  principalGone: 'The principal of the access token has been deleted or disabled.',
 };
 
 export interface MirrorEvent {

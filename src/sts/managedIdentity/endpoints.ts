@@ -9,6 +9,8 @@ import type { HostRecord } from './hosts.js';
 import type { AcquireOptions, ManagedIdentityTokens, TokenOutcome } from './issuer.js';
 import { failureError, invalidRequest, MiError, sendDatedToken, sendMiError, sendToken } from './protocol.js';
 import type { IdentitySelector } from './selection.js';
+import { sendJson } from '../../server/http.js';
+import type { RateLimiter } from '../../server/throttle.js';
 
 /** Longest resource URI accepted; longer values are not application ID URIs. */
 const MAX_RESOURCE_LENGTH = 2048;
@@ -25,6 +27,8 @@ export class TokenEndpoints {
     private readonly credentials: HostCredentials,
     private readonly tokens: ManagedIdentityTokens,
     private readonly tenantId: string,
+    /** IMDS's per-VM limits, when Mimic runs with `--throttle azure`. */
+    private readonly imdsLimiter?: RateLimiter,
   ) {}
 
   /**
@@ -59,6 +63,14 @@ export class TokenEndpoints {
     if (req.method !== spec.method) throw new MiError(405, 'invalid_request', `The HTTP method '${req.method}' is not allowed; use ${spec.method}.`);
 
     const host = this.hostOf(spec, req, secretFromPath);
+    if (this.imdsLimiter && spec.flavour === 'imds') {
+      const admission = this.imdsLimiter.enter(host.key);
+      if (!admission.ok) {
+        // IMDS's throttle answer: 429 with the time to wait.
+        return sendJson(res, 429, { error: 'too_many_requests', error_description: 'Too many requests: the IMDS throttle limit of this VM was reached; retry after the given time.' }, { 'retry-after': String(admission.retryAfter) });
+      }
+      res.once('close', admission.done);
+    }
     if (spec.method === 'POST') return formParams(req).then((params) => this.answer(spec, res, host, tokenRequestOf(spec, params)));
     return this.answer(spec, res, host, this.queryRequest(spec, req.search, req.query));
   }

@@ -1,0 +1,79 @@
+// Transient faults injected on request (`mimic fault add`), so an application's retry policy
+// can be tested against Mimic: a rule names a service and an operation, a rate, and what the
+// failing requests get (503 or 429 with Retry-After, or a connection dropped unanswered). Off
+// unless a rule exists; rules live in memory and end with the process or at their deadline.
+import { randomUUID } from 'node:crypto';
+
+export type FaultStatus = 503 | 429 | 'timeout';
+
+export interface FaultRule {
+  id: string;
+  /** `keyvault` (more services plug in by calling pick()). */
+  service: string;
+  /** An operation name as the service knows it (e.g. `getSecret`), or `*`. */
+  operation: string;
+  /** Share of matching requests that fail, in (0, 1]. */
+  rate: number;
+  status: FaultStatus;
+  /** Seconds the client is told to wait. */
+  retryAfter: number;
+  /** Epoch ms after which the rule no longer applies. */
+  until?: number;
+  /** How many requests this rule failed. */
+  injected: number;
+  /** Matching requests seen; the rule fails one each time seen × rate crosses a whole number. */
+  seen: number;
+}
+
+export type FaultInput = Pick<FaultRule, 'service' | 'operation' | 'rate' | 'status'> & { retryAfter?: number; forSeconds?: number };
+
+export const FAULT_SERVICES = ['keyvault'] as const;
+
+export class FaultError extends Error {}
+
+/**
+ * Failures are spread evenly rather than drawn at random (rate 0.2 fails every fifth matching
+ * request): the share is exact and a run is reproducible, and a client's retries are never
+ * all failed by chance, so a test of a retry policy does not flake.
+ */
+export class FaultInjector {
+  private rules: FaultRule[] = [];
+
+  add(input: FaultInput, now = Date.now()): FaultRule {
+    if (!(FAULT_SERVICES as readonly string[]).includes(input.service)) throw new FaultError(`service '${input.service}' takes no faults; one of: ${FAULT_SERVICES.join(', ')}`);
+    if (typeof input.operation !== 'string' || !/^[\w.*-]{1,100}$/.test(input.operation)) throw new FaultError('operation must be an operation name (e.g. getSecret) or *');
+    if (typeof input.rate !== 'number' || !(input.rate > 0 && input.rate <= 1)) throw new FaultError('rate must be a number in (0, 1]');
+    if (input.status !== 503 && input.status !== 429 && input.status !== 'timeout') throw new FaultError("status must be 503, 429 or 'timeout'");
+    const retryAfter = input.retryAfter ?? 1;
+    if (!Number.isInteger(retryAfter) || retryAfter < 0 || retryAfter > 3600) throw new FaultError('retryAfter must be whole seconds in [0, 3600]');
+    if (input.forSeconds !== undefined && !(typeof input.forSeconds === 'number' && input.forSeconds > 0)) throw new FaultError('forSeconds must be a positive number');
+    const rule: FaultRule = { id: randomUUID(), service: input.service, operation: input.operation, rate: input.rate, status: input.status, retryAfter, injected: 0, seen: 0, ...(input.forSeconds !== undefined ? { until: now + input.forSeconds * 1000 } : {}) };
+    this.rules.push(rule);
+    return rule;
+  }
+
+  list(now = Date.now()): FaultRule[] {
+    this.rules = this.rules.filter((r) => r.until === undefined || r.until > now);
+    return this.rules.map((r) => ({ ...r }));
+  }
+
+  clear(): number {
+    const n = this.rules.length;
+    this.rules = [];
+    return n;
+  }
+
+  /** The fault to inject for one request, if any; `names` are the operation's names (any matches). */
+  pick(service: string, names: readonly string[], now = Date.now()): FaultRule | undefined {
+    for (const r of this.rules) {
+      if (r.service !== service || (r.until !== undefined && r.until <= now)) continue;
+      if (r.operation !== '*' && !names.some((n) => n.toLowerCase() === r.operation.toLowerCase())) continue;
+      r.seen++;
+      if (Math.floor(r.seen * r.rate + 1e-9) > r.injected) {
+        r.injected++;
+        return r;
+      }
+    }
+    return undefined;
+  }
+}
