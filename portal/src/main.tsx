@@ -1,5 +1,5 @@
 // The Mimic portal: a Preact single-page app over Mimic's REST API. Hash routes:
-// #/ subscriptions and groups · #/rg/{sub}/{rg} resources · #/resource/{tab}/{id} a resource's
+// #/ subscriptions and groups · #/rg/{sub}/{rg} resources · #/deployments/{sub}/{rg}[/{name}] · #/resource/{tab}/{id} a resource's
 // Overview, Identity or Access control (IAM) · #/map/{scope} access map · #/audit refusals.
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
@@ -11,6 +11,7 @@ import { AccessMap } from './map.js';
 import { VaultPane } from './keyvault.js';
 import { UserAssignedPane } from './userAssigned.js';
 import { StoragePane } from './storage.js';
+import { DeploymentsPage, deploymentsHref } from './deployments.js';
 
 function useHash(): string {
   const [h, setH] = useState(location.hash.slice(1) || '/');
@@ -56,6 +57,7 @@ function Route({ route, session }: { route: string; session: Session }) {
   const parts = route.split('/').filter(Boolean).map(decodeURIComponent);
   const sub = session.subscriptionId;
   if (parts[0] === 'rg') return <Group sub={parts[1]!} rg={parts[2]!} />;
+  if (parts[0] === 'deployments') return <DeploymentsPage sub={parts[1]!} rg={parts[2]!} selected={parts[3]} />;
   if (parts[0] === 'resource') return <Resource tab={parts[1]!} id={parts.slice(2).join('/')} sub={sub} />;
   if (parts[0] === 'map') return <AccessMap scope={parts.slice(1).join('/') || `/subscriptions/${sub}`} sub={sub} />;
   if (parts[0] === 'audit') return <Audit sub={sub} />;
@@ -101,7 +103,7 @@ function Group({ sub, rg }: { sub: string; rg: string }) {
   return (
     <section aria-labelledby="rg-h">
       <p><a href="#/">Subscriptions</a> › {rg}</p>
-      <h1 id="rg-h">{rg} <a class="small" href={resourceHref('iam', gid)}>Access control (IAM)</a></h1>
+      <h1 id="rg-h">{rg} <a class="small" href={resourceHref('iam', gid)}>Access control (IAM)</a> <a class="small" href={deploymentsHref(sub, rg)}>Deployments</a></h1>
       <form class="toolbar" onSubmit={(e) => { e.preventDefault(); create(); }}>
         <label>New user assigned managed identity <input value={name} onInput={(e) => setName(e.currentTarget.value)} aria-label="New user assigned identity name" /></label>
         <button class="primary" type="submit" disabled={!name} data-testid="create-uai">Create</button>
