@@ -52,6 +52,7 @@ program
         `Mimic is ready (data dir ${dataDir}, ${mimic.store.engine} store)`,
         `  Resource Manager  ${e.armEndpoint}`,
         `  Token service     ${e.authorityHost}/${e.tenantId}/oauth2/v2.0/token`,
+        `  Portal            ${e.origin}/`,
         ...Object.entries(e.listeners).map(([k, v]) => `  ${k.padEnd(17)} ${v}`),
         `  Tenant            ${e.tenantId}`,
         `  Subscription      ${e.subscriptionId}`,
