@@ -63,6 +63,11 @@ export class FaultInjector {
     return n;
   }
 
+  /** Whether any rule exists: callers skip naming the operation when none does (the usual case). */
+  get active(): boolean {
+    return this.rules.length > 0;
+  }
+
   /** The fault to inject for one request, if any; `names` are the operation's names (any matches). */
   pick(service: string, names: readonly string[], now = Date.now()): FaultRule | undefined {
     for (const r of this.rules) {

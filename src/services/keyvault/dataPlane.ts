@@ -18,6 +18,11 @@ import type { VaultIndex } from './vaultIndex.js';
 import type { FaultInjector } from '../../server/faults.js';
 import { VAULT_DNS_SUFFIX } from './vaultModel.js';
 
+/** Each operation's names for `mimic fault`: its id (`secret.get`) and its action's last word (`getSecret`). */
+const FAULT_NAMES = Object.fromEntries(
+  Object.entries(OPERATIONS).map(([id, spec]) => [id, [id, spec.action.replace(/\/action$/, '').split('/').pop()!]]),
+) as unknown as Record<OperationId, readonly string[]>;
+
 /** What Key Vault reports in `x-ms-keyvault-service-version`. */
 const SERVICE_VERSION = '1.9.2695.1';
 
@@ -49,7 +54,7 @@ export class KeyVaultDataPlane {
       const caller = this.authn.authenticate(req);
       const apiVersion = requireDataApiVersion(req.query);
       const route = resolveRoute(req.method, req.path, segments(req.path));
-      if (this.faults && this.injectFault(route.op, res, headers)) return;
+      if (this.faults?.active && this.injectFault(route.op, res, headers)) return;
       this.authz.check(vault, caller, OPERATIONS[route.op], route.name || undefined);
       const ctx: KvContext = { req, vault, caller, apiVersion, data: this.data, sealer: this.sealer, name: route.name, version: route.version };
       const result = await this.handlers[route.op](ctx);
@@ -64,8 +69,7 @@ export class KeyVaultDataPlane {
 
   /** Answers an injected fault (by op id `secret.get` or action name `getSecret`); true when one was. */
   private injectFault(op: OperationId, res: ServerResponse, headers: Record<string, string>): boolean {
-    const name = OPERATIONS[op].action.replace(/\/action$/, '').split('/').pop()!;
-    const fault = this.faults!.pick('keyvault', [op, name]);
+    const fault = this.faults!.pick('keyvault', FAULT_NAMES[op]);
     if (!fault) return false;
     if (fault.status === 'timeout') {
       // The request is dropped unanswered, as after a gateway timeout.
