@@ -13,6 +13,10 @@ import { locationViews, REGIONS } from './locations.js';
 import { operationsOf, servesOperations } from './operationsList.js';
 import type { Caller } from './model.js';
 import { fullType, resourceTarget, type ResourceId, type ResourceTarget } from './ids.js';
+import { internalCaller } from './internalRequest.js';
+import { armOperationNames, armRequestKind } from './operationNames.js';
+import { dropConnection, retryAfterHeader, type FaultInjector } from '../server/faults.js';
+import type { AzureThrottle } from '../server/throttle.js';
 
 export const MAX_ARM_BODY = 4 * 1024 * 1024;
 
@@ -48,6 +52,10 @@ export class ArmRouter {
    * the path, the api-version and the provider catalog, which is fixed.
    */
   private readonly resourcePaths = new Map<string, ResolvedResourcePath>();
+  /** Resource Manager's request limits (`--throttle azure`); set by the reliability module. */
+  throttle?: AzureThrottle;
+  /** Transient faults on request (`mimic fault add --service arm`); set by the reliability module. */
+  faults?: FaultInjector;
 
   constructor(
     private readonly arm: ArmService,
@@ -76,6 +84,7 @@ export class ArmRouter {
 
   private async route(req: Request, res: ServerResponse): Promise<void> {
     const caller = authenticateArm(req, this.tokens, this.directory);
+    if ((this.throttle || this.faults?.active) && this.limitOrFault(req, res, caller)) return;
     const apiVersion = requireApiVersion(req);
     const known = this.resourcePaths.get(req.path);
     if (known !== undefined && known.apiVersion === apiVersion) return this.resource(req, res, caller, known.target, apiVersion);
@@ -179,6 +188,37 @@ export class ArmRouter {
     return this.resource(req, res, caller, target, apiVersion);
   }
 
+  /**
+   * Resource Manager's throttling (a token bucket per subscription or tenant, principal and kind
+   * of request, whose remaining count every answer reports) and injected faults, for requests
+   * from the network (a deployment's own requests are Resource Manager's, not the caller's).
+   * True when the request was answered here.
+   */
+  private limitOrFault(req: Request, res: ServerResponse, caller: Caller): boolean {
+    if (internalCaller(req)) return false;
+    const segs = segments(req.path);
+    if (this.throttle) {
+      const kind = armRequestKind(req.method);
+      const subscriptionId = segs[0]?.toLowerCase() === 'subscriptions' ? segs[1] : undefined;
+      const a = this.throttle.armRequest(subscriptionId, this.arm.tenant.tenantId, caller.objectId, kind);
+      if (!a.ok) {
+        const where = subscriptionId === undefined ? `tenant '${this.arm.tenant.tenantId}'` : `subscription '${subscriptionId}'`;
+        throw new ArmError(429, 'TooManyRequests', `Number of '${kind.slice(0, -1)}' requests for ${where} actor '${caller.objectId}' exceeded. Please try again after '${a.retryAfter}' seconds after additional tokens are available. Refer to https://aka.ms/arm-throttling for additional information.`, undefined, { 'retry-after': String(a.retryAfter), [a.header]: '0' });
+      }
+      res.setHeader(a.header, String(a.remaining));
+    }
+    // Mimic's own namespaces (fault management among them) take no faults.
+    if (!this.faults?.active || segs.some((s, i) => i > 0 && segs[i - 1]!.toLowerCase() === 'providers' && s.toLowerCase().startsWith('mimic.'))) return false;
+    const fault = this.faults.pick('arm', armOperationNames(req.method, segs));
+    if (!fault) return false;
+    if (fault.status === 'timeout') {
+      dropConnection(res);
+      return true;
+    }
+    const [code, message] = ARM_FAULTS[fault.status];
+    throw new ArmError(fault.status, code, `${message} (injected by mimic fault)`, undefined, retryAfterHeader(fault));
+  }
+
   private async scopeTags(req: Request, res: ServerResponse, caller: Caller, scope: string): Promise<void> {
     switch (req.method) {
       case 'GET':
@@ -234,6 +274,13 @@ export class ArmRouter {
     }
   }
 }
+
+/** Resource Manager's error for each injected status. */
+const ARM_FAULTS = {
+  429: ['TooManyRequests', 'The request was throttled; retry after the time given in Retry-After'],
+  500: ['InternalServerError', 'The server encountered an internal error; retry the request'],
+  503: ['ServiceUnavailable', 'The service is temporarily unavailable; retry after the time given in Retry-After'],
+} as const;
 
 function requireApiVersion(req: Request): string {
   const v = req.query.get('api-version');

@@ -21,7 +21,7 @@ import { ResourceTypeRegistry } from '../arm/resourceTypes.js';
 import { userAssignedIdentityHooks } from '../arm/userAssignedIdentities.js';
 import { sendJson, toRequest, type Handler } from './http.js';
 import { FaultInjector } from './faults.js';
-import { throttleModeOf, type ThrottleMode } from './throttle.js';
+import { azureThrottleFor, throttleModeOf, type ThrottleMode } from './throttle.js';
 import { tightenDataDir, writeEndpoints, DEFAULT_PORT, type Endpoints } from './config.js';
 import { checkMasterKey } from './masterKeyCheck.js';
 import type { AppContext, ModuleSetup } from './context.js';
@@ -119,6 +119,7 @@ export async function startMimic(opts: StartOptions): Promise<Mimic> {
       faults: new FaultInjector(),
       throttle: opts.throttle ?? throttleModeOf(env.MIMIC_THROTTLE),
     };
+    ctx.throttler = azureThrottleFor(ctx.throttle);
     for (const setup of opts.modules ?? MODULES) await setup(ctx);
 
     const handler: Handler = (req, res) => {

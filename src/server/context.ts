@@ -18,7 +18,7 @@ import type { AuthzEngine } from '../authz/index.js';
 import type { UsageSink } from '../advisor/usage.js';
 import type { Server as NetServer } from 'node:net';
 import type { FaultInjector } from './faults.js';
-import type { ThrottleMode } from './throttle.js';
+import type { AzureThrottle, ThrottleMode } from './throttle.js';
 
 export interface OriginRoute {
   /** Whether this module serves the request (by host and/or path). */
@@ -65,6 +65,8 @@ export interface AppContext {
   faults: FaultInjector;
   /** `azure` applies Azure's documented request limits (`mimic start --throttle azure`). */
   throttle: ThrottleMode;
+  /** Azure's request limits when `throttle` is `azure`; undefined (nothing to check) when off. */
+  throttler?: AzureThrottle;
   /** Run at shutdown, in reverse order of registration. */
   onClose: Array<() => Promise<void> | void>;
   /** The main origin (https://localhost:PORT); known once it listens, before modules' `ready` hooks. */

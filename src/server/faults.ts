@@ -1,14 +1,16 @@
 // Transient faults injected on request (`mimic fault add`), so an application's retry policy
 // can be tested against Mimic: a rule names a service and an operation, a rate, and what the
-// failing requests get (503 or 429 with Retry-After, or a connection dropped unanswered). Off
-// unless a rule exists; rules live in memory and end with the process or at their deadline.
+// failing requests get (503, 429 or 500 with Retry-After, each in the service's own error shape,
+// or a connection dropped unanswered). Off unless a rule exists; rules live in memory and end
+// with the process or at their deadline.
 import { randomUUID } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
 
-export type FaultStatus = 503 | 429 | 'timeout';
+export type FaultStatus = 503 | 429 | 500 | 'timeout';
 
 export interface FaultRule {
   id: string;
-  /** `keyvault` (more services plug in by calling pick()). */
+  /** One of FAULT_SERVICES. */
   service: string;
   /** An operation name as the service knows it (e.g. `getSecret`), or `*`. */
   operation: string;
@@ -27,7 +29,16 @@ export interface FaultRule {
 
 export type FaultInput = Pick<FaultRule, 'service' | 'operation' | 'rate' | 'status'> & { retryAfter?: number; forSeconds?: number };
 
-export const FAULT_SERVICES = ['keyvault'] as const;
+/**
+ * The services that take faults, and how they name operations: Key Vault by action (`getSecret`)
+ * or id (`secret.get`); the Resource Manager by operation (`Microsoft.ManagedIdentity/
+ * userAssignedIdentities/read`) or method and type (`GET Microsoft.ManagedIdentity/
+ * userAssignedIdentities`); storage by REST operation (`GetBlob`, `PutMessage`, `QueryEntities`);
+ * the token service (`sts`) and the managed-identity endpoints (`imds`) by `token`.
+ */
+export const FAULT_SERVICES = ['keyvault', 'arm', 'sts', 'imds', 'blob', 'queue', 'table'] as const;
+export type FaultService = (typeof FAULT_SERVICES)[number];
+export const FAULT_STATUSES: readonly FaultStatus[] = [503, 429, 500, 'timeout'];
 
 export class FaultError extends Error {}
 
@@ -41,9 +52,9 @@ export class FaultInjector {
 
   add(input: FaultInput, now = Date.now()): FaultRule {
     if (!(FAULT_SERVICES as readonly string[]).includes(input.service)) throw new FaultError(`service '${input.service}' takes no faults; one of: ${FAULT_SERVICES.join(', ')}`);
-    if (typeof input.operation !== 'string' || !/^[\w.*-]{1,100}$/.test(input.operation)) throw new FaultError('operation must be an operation name (e.g. getSecret) or *');
+    if (typeof input.operation !== 'string' || !/^[\w.*/ -]{1,200}$/.test(input.operation) || input.operation.trim() !== input.operation) throw new FaultError('operation must be an operation name (e.g. getSecret, GetBlob, Microsoft.ManagedIdentity/userAssignedIdentities/read) or *');
     if (typeof input.rate !== 'number' || !(input.rate > 0 && input.rate <= 1)) throw new FaultError('rate must be a number in (0, 1]');
-    if (input.status !== 503 && input.status !== 429 && input.status !== 'timeout') throw new FaultError("status must be 503, 429 or 'timeout'");
+    if (!FAULT_STATUSES.includes(input.status)) throw new FaultError("status must be 503, 429, 500 or 'timeout'");
     const retryAfter = input.retryAfter ?? 1;
     if (!Number.isInteger(retryAfter) || retryAfter < 0 || retryAfter > 3600) throw new FaultError('retryAfter must be whole seconds in [0, 3600]');
     if (input.forSeconds !== undefined && !(typeof input.forSeconds === 'number' && input.forSeconds > 0)) throw new FaultError('forSeconds must be a positive number');
@@ -68,8 +79,13 @@ export class FaultInjector {
     return this.rules.length > 0;
   }
 
+  /** Whether a rule names this service (callers skip naming operations when none does). */
+  targets(service: FaultService): boolean {
+    return this.rules.some((r) => r.service === service);
+  }
+
   /** The fault to inject for one request, if any; `names` are the operation's names (any matches). */
-  pick(service: string, names: readonly string[], now = Date.now()): FaultRule | undefined {
+  pick(service: FaultService, names: readonly string[], now = Date.now()): FaultRule | undefined {
     for (const r of this.rules) {
       if (r.service !== service || (r.until !== undefined && r.until <= now)) continue;
       if (r.operation !== '*' && !names.some((n) => n.toLowerCase() === r.operation.toLowerCase())) continue;
@@ -81,4 +97,14 @@ export class FaultInjector {
     }
     return undefined;
   }
+}
+
+/** A `timeout` fault: the request is dropped unanswered, as after a gateway timeout. */
+export function dropConnection(res: ServerResponse): void {
+  res.socket?.destroy();
+}
+
+/** What an injected fault tells the client: `Retry-After` in seconds. */
+export function retryAfterHeader(rule: FaultRule): Record<string, string> {
+  return { 'retry-after': String(rule.retryAfter) };
 }

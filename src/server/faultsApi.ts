@@ -1,6 +1,6 @@
 // `/providers/Mimic.Reliability/faults`: the ARM extension behind `mimic fault add|list|clear`.
 //   GET     list the rules in force (with how many requests each failed)
-//   POST    add one rule  {service, operation, rate, status: 503|429|"timeout", retryAfter?, forSeconds?}
+//   POST    add one rule  {service, operation, rate, status: 503|429|500|"timeout", retryAfter?, forSeconds?}
 //   DELETE  remove every rule
 // Faults affect every caller, so only the tenant's administrator may change or read them.
 import { ArmError } from '../arm/errors.js';
@@ -12,6 +12,10 @@ import { FaultError, type FaultInput } from './faults.js';
 export const RELIABILITY_NAMESPACE = 'Mimic.Reliability';
 
 export const setupFaultsApi: ModuleSetup = (ctx) => {
+  // The core services built before the modules learn of the injector and the throttle here.
+  ctx.armRouter.faults = ctx.faults;
+  ctx.armRouter.throttle = ctx.throttler;
+  ctx.tokenEndpoint.faults = ctx.faults;
   const handler: ExtensionHandler = async (x) => {
     if (x.scope !== '/' || x.rest.length !== 1 || x.rest[0]!.toLowerCase() !== 'faults') return false;
     if (x.caller.objectId.toLowerCase() !== ctx.tenant.adminObjectId.toLowerCase()) {

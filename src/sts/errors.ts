@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { sendJson } from '../server/http.js';
 
-export function sendEntraError(res: ServerResponse, status: number, error: string, code: number, message: string): void {
+export function sendEntraError(res: ServerResponse, status: number, error: string, code: number, message: string, headers?: Record<string, string>): void {
   const traceId = randomUUID();
   const correlationId = randomUUID();
   const timestamp = new Date().toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
@@ -15,7 +15,7 @@ export function sendEntraError(res: ServerResponse, status: number, error: strin
     trace_id: traceId,
     correlation_id: correlationId,
     error_uri: `https://login.microsoftonline.com/error?code=${code}`,
-  });
+  }, headers);
 }
 
 export function unknownResourceMessage(resource: string, tenantId: string): string {

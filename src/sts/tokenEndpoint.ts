@@ -9,6 +9,16 @@ import type { ServicePrincipal } from '../directory/types.js';
 import { ResourceRegistry, resourceFromScope } from './resources.js';
 import { APP_TOKEN_LIFETIME, TokenService } from './tokens.js';
 import { sendEntraError, unknownResourceMessage } from './errors.js';
+import { dropConnection, retryAfterHeader, type FaultInjector } from '../server/faults.js';
+
+/** The token endpoint's one operation, for `mimic fault --service sts`. */
+const FAULT_NAMES = ['token'] as const;
+/** Entra's answers to each injected status: OAuth error, AADSTS code, description. */
+const FAULT_ERRORS = {
+  429: ['temporarily_unavailable', 90055, 'There are too many incoming requests; retry after the time given in Retry-After (injected by mimic fault).'],
+  500: ['server_error', 50000, 'There was an error issuing a token (injected by mimic fault).'],
+  503: ['temporarily_unavailable', 90033, 'A transient error has occurred; try again (injected by mimic fault).'],
+} as const;
 
 const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
@@ -21,6 +31,8 @@ export type AssertionValidator = (
 
 export class TokenEndpoint {
   assertionValidator?: AssertionValidator;
+  /** Transient faults on request (`mimic fault add --service sts`); set by the reliability module. */
+  faults?: FaultInjector;
 
   constructor(
     private readonly tokens: TokenService,
@@ -32,6 +44,14 @@ export class TokenEndpoint {
     if (req.method !== 'POST') {
       sendEntraError(res, 405, 'invalid_request', 900561, 'The endpoint only accepts POST requests.');
       return;
+    }
+    if (this.faults?.active) {
+      const fault = this.faults.pick('sts', FAULT_NAMES);
+      if (fault?.status === 'timeout') return dropConnection(res);
+      if (fault) {
+        const [error, code, message] = FAULT_ERRORS[fault.status];
+        return sendEntraError(res, fault.status, error, code, message, retryAfterHeader(fault));
+      }
     }
     let form: URLSearchParams;
     try {

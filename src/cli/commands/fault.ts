@@ -29,15 +29,15 @@ export function parseDuration(value: string): number {
 const row = (r: Rule) => ({ id: r.id, service: r.service, operation: r.operation, rate: String(r.rate), status: String(r.status), retryAfter: `${r.retryAfter}s`, until: r.until ? new Date(r.until).toISOString() : '-', injected: String(r.injected) });
 
 export function registerFaultCommands(program: Command): void {
-  const fault = program.command('fault').description('inject transient faults (503, 429, timeouts) to test retry policies');
+  const fault = program.command('fault').description('inject transient faults (503, 429, 500, timeouts) to test retry policies');
   fault
     .command('add')
     .description('fail a share of one operation\'s requests')
-    .requiredOption('--service <service>', 'keyvault')
-    .requiredOption('--operation <operation>', "operation name, e.g. getSecret, or '*'")
+    .requiredOption('--service <service>', 'keyvault, arm, sts, imds, blob, queue or table')
+    .requiredOption('--operation <operation>', "operation name (getSecret, GetBlob, PutMessage, token, Microsoft.ManagedIdentity/userAssignedIdentities/read, 'GET Microsoft.Resources/subscriptions/resourceGroups') or '*'")
     .requiredOption('--rate <rate>', 'share of requests that fail, in (0, 1]')
-    .requiredOption('--status <status>', '503, 429 or timeout')
-    .option('--retry-after <seconds>', 'Retry-After sent with 503 and 429', '1')
+    .requiredOption('--status <status>', '503, 429, 500 or timeout')
+    .option('--retry-after <seconds>', 'Retry-After sent with the failure', '1')
     .option('--for <duration>', 'only for this long (60s, 5m, 1h)')
     .addOption(dataDirOption())
     .addOption(jsonOption())
@@ -45,7 +45,7 @@ export function registerFaultCommands(program: Command): void {
       const status = o.status === 'timeout' ? 'timeout' : Number(o.status);
       const rate = Number(o.rate);
       const retryAfter = Number(o.retryAfter);
-      if (status !== 'timeout' && status !== 503 && status !== 429) throw new CliError(`--status '${o.status}' is not 503, 429 or timeout`, 2);
+      if (status !== 'timeout' && status !== 503 && status !== 429 && status !== 500) throw new CliError(`--status '${o.status}' is not 503, 429, 500 or timeout`, 2);
       if (!(rate > 0 && rate <= 1)) throw new CliError(`--rate '${o.rate}' is not in (0, 1]`, 2);
       const c = await client(o);
       const made = await c.arm<Rule>('POST', PATH, API, { service: o.service, operation: o.operation, rate, status, retryAfter, ...(o.for ? { forSeconds: parseDuration(o.for) } : {}) });

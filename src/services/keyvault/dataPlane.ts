@@ -15,13 +15,28 @@ import { OPERATIONS, type OperationId } from './operations.js';
 import { resolveRoute } from './routes.js';
 import type { VaultData } from './vaultData.js';
 import type { VaultIndex } from './vaultIndex.js';
-import type { FaultInjector } from '../../server/faults.js';
+import { dropConnection, type FaultInjector } from '../../server/faults.js';
+import type { AzureThrottle, KeyVaultClass } from '../../server/throttle.js';
 import { VAULT_DNS_SUFFIX } from './vaultModel.js';
 
 /** Each operation's names for `mimic fault`: its id (`secret.get`) and its action's last word (`getSecret`). */
 const FAULT_NAMES = Object.fromEntries(
   Object.entries(OPERATIONS).map(([id, spec]) => [id, [id, spec.action.replace(/\/action$/, '').split('/').pop()!]]),
 ) as unknown as Record<OperationId, readonly string[]>;
+
+/** Each operation's class in Key Vault's service limits (creating secrets, creating keys, other key and other vault transactions). */
+const THROTTLE_CLASS = Object.fromEntries(
+  (Object.keys(OPERATIONS) as OperationId[]).map((id) => [id, throttleClassOf(id)]),
+) as Record<OperationId, KeyVaultClass>;
+
+function throttleClassOf(id: OperationId): KeyVaultClass {
+  if (id === 'secret.set' || id === 'key.import' || id === 'certificate.import') return 'secretCreate';
+  if (id === 'key.create' || id === 'key.rotate' || id === 'certificate.create') return 'keyCreate';
+  return id.startsWith('key.') ? 'key' : 'vault';
+}
+
+/** Key Vault's throttling message (as its 429s word it). */
+const THROTTLED = 'Request was not processed because too many requests were received. Reason: VaultRequestTypeLimitReached';
 
 /** What Key Vault reports in `x-ms-keyvault-service-version`. */
 const SERVICE_VERSION = '1.9.2695.1';
@@ -35,6 +50,8 @@ export class KeyVaultDataPlane {
     private readonly sealer: Sealer,
     private readonly handlers: Record<OperationId, KvHandler>,
     private readonly faults?: FaultInjector,
+    /** Key Vault's service limits, with `--throttle azure`. */
+    private readonly throttle?: AzureThrottle,
   ) {}
 
   /** Requests addressed to a vault host. */
@@ -54,6 +71,10 @@ export class KeyVaultDataPlane {
       const caller = this.authn.authenticate(req);
       const apiVersion = requireDataApiVersion(req.query);
       const route = resolveRoute(req.method, req.path, segments(req.path));
+      if (this.throttle) {
+        const wait = this.throttle.keyVault(vault.name, vault.resourceId.split('/')[2] ?? '', THROTTLE_CLASS[route.op]);
+        if (wait > 0) throw new KvError(429, 'Throttled', THROTTLED, undefined, { 'retry-after': String(wait) });
+      }
       if (this.faults?.active && this.injectFault(route.op, res, headers)) return;
       this.authz.check(vault, caller, OPERATIONS[route.op], route.name || undefined);
       const ctx: KvContext = { req, vault, caller, apiVersion, data: this.data, sealer: this.sealer, name: route.name, version: route.version };
@@ -72,12 +93,12 @@ export class KeyVaultDataPlane {
     const fault = this.faults!.pick('keyvault', FAULT_NAMES[op]);
     if (!fault) return false;
     if (fault.status === 'timeout') {
-      // The request is dropped unanswered, as after a gateway timeout.
-      res.socket?.destroy();
+      dropConnection(res);
       return true;
     }
     const retry = { ...headers, 'retry-after': String(fault.retryAfter) };
-    if (fault.status === 429) sendKvError(res, new KvError(429, 'Throttled', 'Request was not processed because too many requests were received. Reason: VaultRequestTypeLimitReached (injected by mimic fault).'), retry);
+    if (fault.status === 429) sendKvError(res, new KvError(429, 'Throttled', `${THROTTLED} (injected by mimic fault).`), retry);
+    else if (fault.status === 500) sendKvError(res, new KvError(500, 'InternalServerError', 'The server encountered an internal error (injected by mimic fault).'), retry);
     else sendKvError(res, new KvError(503, 'ServiceUnavailable', 'The service is temporarily unavailable (injected by mimic fault).'), retry);
     return true;
   }

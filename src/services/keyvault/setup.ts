@@ -37,7 +37,7 @@ export const setupKeyVault: ModuleSetup = async (ctx) => {
   ctx.onClose.push(() => index.close());
   const specOf = (c: Collection) => SPECS[c];
   const handlers = { ...secretHandlers(specOf), ...keyHandlers(specOf), ...certificateHandlers(specOf), ...certificateSettingsHandlers() };
-  const plane = new KeyVaultDataPlane(index, new KvAuthenticator(ctx.tokens), new KvAuthorizer(ctx.authz, ctx.usage), data, ctx.sealer, handlers, ctx.faults);
+  const plane = new KeyVaultDataPlane(index, new KvAuthenticator(ctx.tokens), new KvAuthorizer(ctx.authz, ctx.usage), data, ctx.sealer, handlers, ctx.faults, ctx.throttler);
   ctx.originRoutes.push({ matches: (req) => plane.matches(req), handle: (req, res) => plane.handle(req, res) });
   // `/_vault/{vault}/...` on the main origin: the same vault for clients that cannot set Host (the portal).
   ctx.originRoutes.push({ matches: isVaultPath, handle: (req, res) => plane.handle(asVaultHostRequest(req), res) });

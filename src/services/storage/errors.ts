@@ -15,6 +15,8 @@ export class StorageError extends Error {
     message: string,
     /** Extra detail element for authentication failures. */
     readonly authenticationDetail?: string,
+    /** Extra response headers (Retry-After of an injected fault). */
+    readonly headers?: Record<string, string>,
   ) {
     super(message);
     this.name = 'StorageError';
@@ -40,6 +42,9 @@ export const keyBasedNotPermitted = () => new StorageError(403, 'KeyBasedAuthent
 export const publicAccessNotPermitted = () => new StorageError(409, 'PublicAccessNotPermitted', 'Public access is not permitted on this storage account.');
 export const resourceNotFound = () => new StorageError(404, 'ResourceNotFound', MESSAGES.resourceNotFound);
 export const invalidUri = () => new StorageError(400, 'InvalidUri', MESSAGES.invalidUri);
+/** Storage's throttling answer (it sends 503 ServerBusy, not 429), naming the target exceeded. */
+export const serverBusy = (over: 'account' | 'partition', headers?: Record<string, string>) =>
+  new StorageError(503, 'ServerBusy', over === 'account' ? 'Operations per second is over the account limit.' : 'The server is busy.', undefined, headers);
 
 function xmlEscape(s: string): string {
   return s.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c]!);
@@ -75,6 +80,7 @@ export function sendStorageError(req: IncomingMessage, res: ServerResponse, serv
   const clientRequestId = headerOf(req, 'x-ms-client-request-id');
   if (clientRequestId) headers['x-ms-client-request-id'] = clientRequestId;
   if (err.status === 401) headers['www-authenticate'] = challengeHeader(tenantId);
+  if (err.headers) Object.assign(headers, err.headers);
   // The request body (if any) is not read: drain it so a keep-alive connection stays usable.
   req.resume();
   res.writeHead(err.status, headers);

@@ -31,6 +31,7 @@ import {
   publicAccessNotPermitted,
   resourceNotFound,
   sendStorageError,
+  serverBusy,
   StorageError,
   STORAGE_AUDIENCE,
 } from './errors.js';
@@ -41,6 +42,8 @@ import { classifyTable, tableNeedsBody } from './tableOperations.js';
 import { tagAttributes, ATTR } from './attributes.js';
 import type { EmulatorCalls } from './emulatorCalls.js';
 import type { AttributeValue } from '../../authz/index.js';
+import { dropConnection, retryAfterHeader, type FaultInjector } from '../../server/faults.js';
+import type { AzureThrottle } from '../../server/throttle.js';
 
 /** Largest body the gate reads itself (table batches, blob batches, Create Table). */
 const MAX_INSPECTED_BODY = 4 * 1024 * 1024;
@@ -82,6 +85,10 @@ export interface GateOptions {
   audiences(account: StorageAccount): ReadonlySet<string>;
   /** Called after a data-plane create/delete of a container, queue or table succeeded. */
   onMirror(event: MirrorEvent): void;
+  /** Storage's scalability targets (`--throttle azure`). */
+  throttle?: AzureThrottle;
+  /** Transient faults on request (`mimic fault add --service blob|queue|table`). */
+  faults?: FaultInjector;
 }
 
 export class StorageGate {
@@ -144,6 +151,11 @@ export class StorageGate {
     let body: Buffer | undefined;
     if ((this.service === 'table' && tableNeedsBody(target)) || (this.service === 'blob' && blobNeedsBody(target))) body = await readBody(req);
     const op = this.classify(target, body);
+    if (this.o.throttle) {
+      const over = this.o.throttle.storage(account.name, this.service, partitionOf(target, op));
+      if (over) throw serverBusy(over);
+    }
+    if (this.o.faults?.active && this.injectFault(req, res, op)) return;
     if (principalId !== undefined) {
       if (!op.check) {
         if (op.name === 'Unknown') throw authorizationFailure();
@@ -170,6 +182,16 @@ export class StorageGate {
     // Key and SAS requests keep their own credentials; bearer requests carry the internal token.
     const bearer = auth !== undefined && principalId !== undefined;
     return this.forward(body ? replay(req, body) : req, res, bearer ? this.internalToken(principalId, tenantId) : undefined);
+  }
+
+  /** Answers an injected fault in Storage's shape (503 ServerBusy, 500 InternalError); true when one was. */
+  private injectFault(req: IncomingMessage, res: ServerResponse, op: Operation): boolean {
+    const fault = this.o.faults!.pick(this.service, [op.name]);
+    if (!fault) return false;
+    if (fault.status === 'timeout') dropConnection(res);
+    else if (fault.status === 500) this.fail(req, res, new StorageError(500, 'InternalError', 'Server encountered an internal error. Please try again after some time.', undefined, retryAfterHeader(fault)));
+    else this.fail(req, res, new StorageError(fault.status, 'ServerBusy', 'The server is busy.', undefined, retryAfterHeader(fault)));
+    return true;
   }
 
   private parse(req: IncomingMessage): Target & { account: StorageAccount } {
@@ -301,6 +323,23 @@ export class StorageGate {
     const listener = this.o.backend.listener(this.service);
     if (listener) return listener(req, res);
     return this.o.backend.start().then(() => (this.o.backend.listener(this.service) as RequestListener)(req, res));
+  }
+}
+
+/**
+ * The partition a request's scalability target applies to: one blob (500 requests/s), one queue's
+ * messages (2,000/s), one table partition when the path names its PartitionKey (2,000 entities/s).
+ */
+function partitionOf(t: Target, op: Operation): string | undefined {
+  switch (t.service) {
+    case 'blob':
+      return op.blob ? `${op.blob.container}/${op.blob.name}` : undefined;
+    case 'queue':
+      return t.first !== undefined && t.rest?.toLowerCase().startsWith('messages') ? t.first : undefined;
+    case 'table': {
+      const m = t.first === undefined ? null : /^([^(]+)\(PartitionKey='((?:[^']|'')*)'/.exec(t.first);
+      return m ? `${m[1]}/${m[2]}` : undefined;
+    }
   }
 }
 

@@ -11,6 +11,16 @@ import { failureError, invalidRequest, MiError, sendDatedToken, sendMiError, sen
 import type { IdentitySelector } from './selection.js';
 import { sendJson } from '../../server/http.js';
 import type { RateLimiter } from '../../server/throttle.js';
+import { dropConnection, retryAfterHeader, type FaultInjector } from '../../server/faults.js';
+
+/** The managed-identity endpoints' one operation, for `mimic fault --service imds`. */
+const FAULT_NAMES = ['token'] as const;
+/** The error each injected status gets, in the endpoints' `{error, error_description}` shape. */
+const FAULT_ERRORS = {
+  429: 'too_many_requests',
+  500: 'server_error',
+  503: 'temporarily_unavailable',
+} as const;
 
 /** Longest resource URI accepted; longer values are not application ID URIs. */
 const MAX_RESOURCE_LENGTH = 2048;
@@ -29,6 +39,8 @@ export class TokenEndpoints {
     private readonly tenantId: string,
     /** IMDS's per-VM limits, when Mimic runs with `--throttle azure`. */
     private readonly imdsLimiter?: RateLimiter,
+    /** Transient faults on request (`mimic fault add --service imds`). */
+    private readonly faults?: FaultInjector,
   ) {}
 
   /**
@@ -71,8 +83,18 @@ export class TokenEndpoints {
       }
       res.once('close', admission.done);
     }
+    if (this.faults?.active && this.injectFault(spec, res)) return;
     if (spec.method === 'POST') return formParams(req).then((params) => this.answer(spec, res, host, tokenRequestOf(spec, params)));
     return this.answer(spec, res, host, this.queryRequest(spec, req.search, req.query));
+  }
+
+  /** Answers an injected fault in the flavour's error shape; true when one was. */
+  private injectFault(spec: FlavourSpec, res: ServerResponse): boolean {
+    const fault = this.faults!.pick('imds', FAULT_NAMES);
+    if (!fault) return false;
+    if (fault.status === 'timeout') dropConnection(res);
+    else sendMiError(res, spec.flavour, new MiError(fault.status, FAULT_ERRORS[fault.status], `The managed identity endpoint is temporarily unavailable (injected by mimic fault); retry after ${fault.retryAfter} s.`), retryAfterHeader(fault));
+    return true;
   }
 
   /** The checked token request of a query string; clients repeat theirs, so it is worked out once. */

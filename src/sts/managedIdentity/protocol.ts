@@ -52,7 +52,7 @@ export class MiError extends Error {
   }
 }
 
-export function sendMiError(res: ServerResponse, flavour: ServedFlavour, err: MiError): void {
+export function sendMiError(res: ServerResponse, flavour: ServedFlavour, err: MiError, headers?: Record<string, string>): void {
   const body: Record<string, unknown> = { error: err.error, error_description: err.description, ...err.extra };
   if (flavour === 'appService') {
     // App Service's endpoint answers {statusCode, message, correlationId}; the SDKs read either form.
@@ -60,7 +60,7 @@ export function sendMiError(res: ServerResponse, flavour: ServedFlavour, err: Mi
     body.message = err.description;
     body.correlationId ??= randomUUID();
   }
-  sendJson(res, err.status, body, err.status === 405 ? { allow: flavour === 'cloudShell' ? 'POST' : 'GET' } : undefined);
+  sendJson(res, err.status, body, err.status === 405 ? { allow: flavour === 'cloudShell' ? 'POST' : 'GET', ...headers } : headers);
 }
 
 export const invalidRequest = (description: string) => new MiError(400, 'invalid_request', description);

@@ -2,7 +2,6 @@
 // secrets, the token cache (dropped per identity on directory changes), the loopback
 // listeners of every flavour, the admin extension the CLI uses, and workload identity
 // federation.
-import { IMDS_IDENTITY_LIMITS, RateLimiter } from '../../server/throttle.js';
 import { X509Certificate } from 'node:crypto';
 import type { Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
@@ -37,7 +36,7 @@ export const setupManagedIdentity: ModuleSetup = async (ctx: AppContext) => {
   // Tokens signed by a retired key no longer verify: never hand them out again.
   ctx.keys.onKeyRemoved(() => cache.clear());
   const tokens = new ManagedIdentityTokens(ctx.directory, ctx.tokens, ctx.resources, cache);
-  const endpoints = new TokenEndpoints(credentials, tokens, ctx.tenant.tenantId, ctx.throttle === 'azure' ? new RateLimiter(IMDS_IDENTITY_LIMITS) : undefined);
+  const endpoints = new TokenEndpoints(credentials, tokens, ctx.tenant.tenantId, ctx.throttler?.imds, ctx.faults);
 
   const miServer = createManagedIdentityServer(serve(managedIdentityHandler(endpoints)));
   const miPort = await listenPreferring(miServer, ctx.requestedPort === 0 ? 0 : portSetting(ctx.env.MIMIC_MI_PORT, DEFAULT_MI_PORT), LOOPBACK, 'managed identity endpoint');
