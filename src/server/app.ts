@@ -119,7 +119,7 @@ export async function startMimic(opts: StartOptions): Promise<Mimic> {
       faults: new FaultInjector(),
       throttle: opts.throttle ?? throttleModeOf(env.MIMIC_THROTTLE),
     };
-    ctx.throttler = azureThrottleFor(ctx.throttle);
+    ctx.throttler = azureThrottleFor(ctx.throttle, env);
     for (const setup of opts.modules ?? MODULES) await setup(ctx);
 
     const handler: Handler = (req, res) => {

@@ -29,10 +29,17 @@ export class AzureThrottle {
   private readonly vaults = new Map<KeyVaultClass, WindowLimiter>();
   private readonly vaultSubscriptions = new Map<KeyVaultClass, WindowLimiter>();
   private readonly arm = new Map<ArmRequestKind, TokenBuckets>();
-  private readonly storageAccounts = new WindowLimiter(STORAGE_LIMITS.accountPerSecond, 1000);
+  private readonly storageAccounts: WindowLimiter;
   private readonly storagePartitions = new Map<StorageService, WindowLimiter>();
 
-  constructor() {
+  /**
+   * `storageScale` multiplies Storage's per-second targets: for tests only, because a 2-core
+   * machine serves fewer requests per second on one blob than Azure's 500 target (see
+   * docs/RELIABILITY.md section 5).
+   */
+  constructor(opts: { storageScale?: number } = {}) {
+    const scale = opts.storageScale ?? 1;
+    this.storageAccounts = new WindowLimiter(Math.max(1, Math.round(STORAGE_LIMITS.accountPerSecond * scale)), 1000);
     for (const [cls, limit] of Object.entries(KEY_VAULT_LIMITS.perVault) as [KeyVaultClass, number][]) {
       this.vaults.set(cls, new WindowLimiter(limit, KEY_VAULT_LIMITS.windowMs));
       this.vaultSubscriptions.set(cls, new WindowLimiter(limit * KEY_VAULT_LIMITS.subscriptionFactor, KEY_VAULT_LIMITS.windowMs));
@@ -41,7 +48,7 @@ export class AzureThrottle {
       this.arm.set(kind, new TokenBuckets(b.capacity, b.refillPerSecond));
     }
     for (const [service, limit] of Object.entries(STORAGE_LIMITS.partitionPerSecond) as [StorageService, number][]) {
-      this.storagePartitions.set(service, new WindowLimiter(limit, 1000));
+      this.storagePartitions.set(service, new WindowLimiter(Math.max(1, Math.round(limit * scale)), 1000));
     }
   }
 
@@ -67,7 +74,9 @@ export class AzureThrottle {
   }
 }
 
-/** The throttle for a mode: none when off. */
-export function azureThrottleFor(mode: ThrottleMode): AzureThrottle | undefined {
-  return mode === 'azure' ? new AzureThrottle() : undefined;
+/** The throttle for a mode: none when off. `MIMIC_THROTTLE_STORAGE_SCALE` (tests only) scales Storage's targets. */
+export function azureThrottleFor(mode: ThrottleMode, env: NodeJS.ProcessEnv = {}): AzureThrottle | undefined {
+  if (mode !== 'azure') return undefined;
+  const scale = Number(env.MIMIC_THROTTLE_STORAGE_SCALE ?? 1);
+  return new AzureThrottle({ storageScale: Number.isFinite(scale) && scale > 0 && scale <= 1 ? scale : 1 });
 }
