@@ -38,7 +38,7 @@ describe('fault injection', () => {
     assert.equal(f.list(2_000)[0]!.injected, 2);
     assert.equal(f.pick('keyvault', ['secret.get', 'getSecret'], 61_001), undefined, 'past its deadline');
     assert.deepEqual(f.list(61_001), []);
-    for (const bad of [{ rate: 0 }, { rate: 1.5 }, { status: 500 }, { service: 'nope' }, { operation: '' }, { retryAfter: -1 }]) {
+    for (const bad of [{ rate: 0 }, { rate: 1.5 }, { status: 502 }, { service: 'nope' }, { operation: '' }, { retryAfter: -1 }]) {
       assert.throws(() => f.add({ service: 'keyvault', operation: 'getSecret', rate: 0.2, status: 503, ...bad } as never));
     }
   });
