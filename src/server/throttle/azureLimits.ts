@@ -9,7 +9,7 @@ export const IMDS_IDENTITY_LIMITS = { perSecond: 20, inFlight: 5 } as const;
 
 /**
  * Key Vault, per vault and region, per 10 seconds (Key Vault "service limits"): creating a secret
- * (and importing a key or certificate) 300; every other secret, certificate and vault transaction
+ * 300 (Mimic counts key and certificate imports with it); every other secret, certificate and vault transaction
  * 4000; software RSA-2048/EC key creation 20 and every other key transaction 4000. Across a
  * subscription each class may reach five times its vault figure.
  */
