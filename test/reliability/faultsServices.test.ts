@@ -5,7 +5,7 @@
 // token service's 503s.
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { runFixture, startTestMimic, type TestMimic } from '../helpers/mimic.js';
+import { runCli, runFixture, startTestMimic, type TestMimic } from '../helpers/mimic.js';
 import { adminVaultToken, arm as kvArm, assignRole, createGroup, createVault, kv, raw as kvRaw, ROLES, type Arm, type Vault } from '../keyvault/helpers.js';
 import { createAccount, createChild, raw as storageRaw, sdk, ROLE as STORAGE_ROLE, type Account } from '../storage/helpers.js';
 import { envAs, identityBody, putHost, raw } from '../managedIdentity/helpers.js';
@@ -144,6 +144,17 @@ describe('faults in every service, survived by the real SDKs', () => {
       assert.equal(failed?.headers['retry-after'], '1');
       await clear();
     }
+  });
+
+  test('the CLI: every service and the 500 status; a status Mimic does not inject is refused', async () => {
+    const ok = await runCli(['fault', 'add', '--service', 'arm', '--operation', 'GET Microsoft.ManagedIdentity/userAssignedIdentities', '--rate', '0.2', '--status', '500', '--retry-after', '2', '--for', '1m', '--data-dir', m.dataDir, '--json']);
+    assert.equal(ok.code, 0, ok.stderr);
+    const rule = JSON.parse(ok.stdout);
+    assert.deepEqual([rule.service, rule.operation, rule.status, rule.retryAfter], ['arm', 'GET Microsoft.ManagedIdentity/userAssignedIdentities', 500, 2]);
+    const bad = await runCli(['fault', 'add', '--service', 'blob', '--operation', 'GetBlob', '--rate', '0.2', '--status', '502', '--data-dir', m.dataDir]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /503, 429, 500 or timeout/);
+    await clear();
   });
 
   test('token service: a client-secret credential comes through 503s in Entra\'s error shape', async () => {
