@@ -79,11 +79,6 @@ export class FaultInjector {
     return this.rules.length > 0;
   }
 
-  /** Whether a rule names this service (callers skip naming operations when none does). */
-  targets(service: FaultService): boolean {
-    return this.rules.some((r) => r.service === service);
-  }
-
   /** The fault to inject for one request, if any; `names` are the operation's names (any matches). */
   pick(service: FaultService, names: readonly string[], now = Date.now()): FaultRule | undefined {
     for (const r of this.rules) {
