@@ -25,6 +25,8 @@ export interface ExtentRecord {
   path: string;
   size: number;
   lastModifiedInMS: number;
+  /** The field Azurite's garbage collector filters on (see SealedExtentStore.appendExtent). */
+  LastModifyInMS?: number;
 }
 
 interface Lifecycle {
@@ -135,15 +137,14 @@ export function constructorParams(cls: Function): string[] | undefined {
     .filter((p) => p.length > 0);
 }
 
-let loaded: AzuriteParts | undefined;
+type Shapes = Record<string, { path: string; params: string[]; methods: string[] }>;
 
-/** Azurite's parts, checked against AZURITE_SHAPES; throws naming every difference found. */
-export function loadAzuriteParts(): AzuriteParts {
-  if (loaded) return loaded;
+/** Loads each class of `shapes` and lists every difference from it (empty: all as expected). */
+export function checkAzuriteShapes(shapes: Shapes = AZURITE_SHAPES): { classes: Record<string, unknown>; problems: string[] } {
   const require = createRequire(import.meta.url);
   const problems: string[] = [];
-  const parts: Record<string, unknown> = {};
-  for (const [name, shape] of Object.entries(AZURITE_SHAPES)) {
+  const classes: Record<string, unknown> = {};
+  for (const [name, shape] of Object.entries(shapes)) {
     let cls: unknown;
     try {
       cls = (require(`azurite/dist/src/${shape.path}`) as { default?: unknown }).default;
@@ -159,8 +160,27 @@ export function loadAzuriteParts(): AzuriteParts {
     if (params?.join(',') !== shape.params.join(',')) problems.push(`${name}'s constructor takes (${params?.join(', ') ?? '?'}), expected (${shape.params.join(', ')})`);
     const missing = shape.methods.filter((m) => typeof (cls as { prototype: Record<string, unknown> }).prototype[m] !== 'function');
     if (missing.length) problems.push(`${name} lacks ${missing.join(', ')}`);
-    parts[name] = cls;
+    classes[name] = cls;
   }
+  return { classes, problems };
+}
+
+/** The installed Azurite release. */
+export function installedAzuriteVersion(): string {
+  try {
+    return (createRequire(import.meta.url)('azurite/package.json') as { version: string }).version;
+  } catch {
+    return '?';
+  }
+}
+
+let loaded: AzuriteParts | undefined;
+
+/** Azurite's parts, checked against AZURITE_SHAPES; throws naming every difference found. */
+export function loadAzuriteParts(): AzuriteParts {
+  if (loaded) return loaded;
+  const require = createRequire(import.meta.url);
+  const { classes, problems } = checkAzuriteShapes();
   let logger: unknown;
   let oauthBasic: unknown;
   try {
@@ -172,14 +192,8 @@ export function loadAzuriteParts(): AzuriteParts {
   if (typeof logger !== 'object' || logger === null) problems.push('common/Logger has no default logger');
   if (typeof oauthBasic !== 'number') problems.push('common/models has no OAuthLevel.BASIC');
   if (problems.length) {
-    let version = '?';
-    try {
-      version = (require('azurite/package.json') as { version: string }).version;
-    } catch {
-      /* reported through the problems above */
-    }
-    throw new Error(`the storage emulator cannot be assembled: Azurite ${version}'s internals differ from ${AZURITE_VERSION}'s, which Mimic was written for:\n  - ${problems.join('\n  - ')}\nInstall azurite@${AZURITE_VERSION} or update src/services/storage/azuriteParts.ts.`);
+    throw new Error(`the storage emulator cannot be assembled: Azurite ${installedAzuriteVersion()}'s internals differ from ${AZURITE_VERSION}'s, which Mimic was written for:\n  - ${problems.join('\n  - ')}\nInstall azurite@${AZURITE_VERSION} or update src/services/storage/azuriteParts.ts.`);
   }
-  loaded = { ...(parts as unknown as AzuriteParts), logger, oauthBasic: oauthBasic as number };
+  loaded = { ...(classes as unknown as AzuriteParts), logger, oauthBasic: oauthBasic as number };
   return loaded;
 }

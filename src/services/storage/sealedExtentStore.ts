@@ -244,7 +244,11 @@ export class SealedExtentStore implements ExtentStore {
   async appendExtent(data: Buffer | NodeJS.ReadableStream): Promise<ExtentChunk> {
     const id = randomUUID();
     const count = await writeSealedExtent(this.sealer, this.service, this.dir, id, data);
-    await this.metadata.updateExtent({ id, locationId: LOCATION_ID, path: id, size: count, lastModifiedInMS: Date.now() });
+    // LastModifyInMS too: Azurite's extent store copies a new record as given and its garbage
+    // collector spares extents by that field, so without it a blob's extent written a moment
+    // before its blob record could be collected in between.
+    const now = Date.now();
+    await this.metadata.updateExtent({ id, locationId: LOCATION_ID, path: id, size: count, lastModifiedInMS: now, LastModifyInMS: now });
     return { id, offset: 0, count };
   }
 
