@@ -158,9 +158,9 @@ export async function* readSealedExtent(sealer: Sealer, service: ExtentService, 
         const decipher = createDecipheriv('aes-256-gcm', key, nonce(f, f === frames - 1));
         decipher.setAAD(header);
         decipher.setAuthTag(physical.subarray(at + size, at + size + TAG));
-        let plain: Buffer;
+        const plain = decipher.update(physical.subarray(at, at + size));
         try {
-          plain = Buffer.concat([decipher.update(physical.subarray(at, at + size)), decipher.final()]);
+          decipher.final(); // verifies the tag: nothing is yielded before it passes
         } catch {
           throw new Error(`sealed extent ${service}/${id} failed authentication at frame ${f}: it was sealed under another master key or altered`);
         }
