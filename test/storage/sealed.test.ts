@@ -1,21 +1,23 @@
 // Storage contents sealed at rest, through the real SDKs (@azure/storage-blob,
 // @azure/storage-queue, @azure/data-tables): small and multi-MB parallel uploads, range
 // downloads, append and page blobs, queue messages, table entities, all read back after a
-// restart; a data dir left in clear by an older Mimic sealed at start and still readable; and
-// the storage of one master key refused under another, with nothing changed.
+// restart; an altered extent cutting a download off after its last intact frame; a data dir
+// left in clear by an older Mimic sealed at start and still readable; and the storage of one
+// master key refused under another, with nothing changed.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { cp, lstat, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { cp, lstat, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { startTestMimic, type TestMimic } from '../helpers/mimic.js';
 import { storageCall } from '../../src/services/storage/client.js';
 import type { SigningService } from '../../src/services/storage/sharedKey.js';
-import { arm, createAccount, createChild, sdk, type Account, type Arm } from './helpers.js';
+import { arm, assignRole, createAccount, createChild, sdk, ROLE, type Account, type Arm } from './helpers.js';
 
 const MiB = 1024 * 1024;
 const BIG = { seed: 'big', size: 6 * MiB + 12_345 };
@@ -38,6 +40,20 @@ async function treeHash(dir: string): Promise<string> {
   for await (const f of walk(dir)) files.push(f);
   for (const f of files.sort()) h.update(f).update(await readFile(f));
   return h.digest('hex');
+}
+
+/** A download that reports how much arrived and whether the response was cut off. */
+function get(m: TestMimic, url: string, token: string, range?: string): Promise<{ status: number; received: number; complete: boolean }> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(url, { ca: m.context.tls.caCertPem, headers: { authorization: `Bearer ${token}`, 'x-ms-version': '2025-11-05', ...(range ? { range } : {}) } }, (res) => {
+      let received = 0;
+      res.on('data', (c: Buffer) => (received += c.length));
+      res.on('error', () => undefined); // the cut-off is reported through `complete`
+      res.on('close', () => resolve({ status: res.statusCode ?? 0, received, complete: res.complete }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }
 
 /** The account's endpoints after a restart (ports are new with port 0). */
@@ -157,6 +173,28 @@ describe('storage contents sealed at rest, through the real SDKs', () => {
     assert.deepEqual(r[5]!.value, { note: `n1 ${marker}`, count: 3 });
     assert.equal(r[7]!.value, `alpha-beta-gamma-${marker}-delta`);
     assert.deepEqual(await filesContaining(m.dataDir, marker), []);
+  });
+
+  test('an altered extent breaks the download off instead of returning wrong bytes', async () => {
+    const { a, account: again } = await reopened(m, account);
+    const extents = join(m.dataDir, 'azurite', 'blob', 'sealed-extents');
+    const before = new Set(await readdir(extents));
+    ok(await sdk(again, admin, [{ op: 'uploadPattern', container: 'files', blob: 'victim.bin', seed: 'victim', size: 300_000, blockSize: 300_000, concurrency: 1 }]));
+    const added = (await readdir(extents)).filter((f) => !before.has(f));
+    assert.equal(added.length, 1, added.join());
+    const path = join(extents, added[0]!);
+    const bytes = await readFile(path);
+    bytes[bytes.length - 3]! ^= 1;
+    await writeFile(path, bytes);
+    const adminOid = m.context.tenant.adminObjectId;
+    assert.equal((await assignRole(a, `${account.id}/blobServices/default/containers/files`, ROLE.blobReader, adminOid)).status, 201);
+    const token = m.tokens.mint(m.directory.byObject(adminOid)!, { resource: 'https://storage.azure.com', lifetimeSeconds: 600, appidacr: '1' }).accessToken;
+    const url = `${again.endpoints.blob}files/victim.bin`;
+    const whole = await get(m, url, token);
+    // Only the frames before the altered one (64 KiB each) went out, then the connection was cut.
+    assert.deepEqual(whole, { status: 200, received: 4 * 65_536, complete: false });
+    // The intact frames before it still read.
+    assert.deepEqual(await get(m, url, token, 'bytes=0-99'), { status: 206, received: 100, complete: true });
   });
 });
 
