@@ -106,13 +106,17 @@ describe('sealed extent store', () => {
     const cut = await store.appendExtent(data);
     await truncate(join(store.dir, cut.id), 24 + 3 * (FRAME_SIZE + 16)); // at a frame boundary
     await assert.rejects(read(store, cut.id), /shorter than its records say/);
-    // What is left still looks whole, but its new last frame was not sealed as the last one.
-    await assert.rejects(store.readExtent({ id: cut.id, offset: 2 * FRAME_SIZE, count: 10 }).then(bytesOf), /failed authentication at frame 2/);
+    // After a restart (nothing remembered), what is left looks whole, but its new last frame was
+    // not sealed as the last one.
+    const restarted = new SealedExtentStore(sealer, 'blob', store.dir, metadata);
+    await assert.rejects(read(restarted, cut.id), /shorter than its records say/);
+    await assert.rejects(restarted.readExtent({ id: cut.id, offset: 2 * FRAME_SIZE, count: 10 }).then(bytesOf), /failed authentication at frame 2/);
 
     const original = await store.appendExtent(data);
     const moved = await store.appendExtent(data);
     await rename(join(store.dir, original.id), join(store.dir, moved.id));
     await assert.rejects(read(store, moved.id), /failed authentication/);
+    await assert.rejects(read(new SealedExtentStore(sealer, 'blob', store.dir, metadata), moved.id), /failed authentication/);
 
     const kept = await store.appendExtent(data);
     const stranger = new SealedExtentStore(Sealer.fromKey(randomBytes(32)), 'blob', store.dir, metadata);
