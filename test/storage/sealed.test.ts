@@ -22,15 +22,22 @@ import { arm, assignRole, createAccount, createChild, sdk, ROLE, type Account, t
 const MiB = 1024 * 1024;
 const BIG = { seed: 'big', size: 6 * MiB + 12_345 };
 
+const gone = (err: unknown) => {
+  // A running emulator renames its saves into place: a file listed a moment ago may be gone.
+  if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  return undefined;
+};
+
 async function* walk(path: string): AsyncGenerator<string> {
-  const st = await lstat(path);
+  const st = await lstat(path).catch(gone);
+  if (!st) return;
   if (!st.isDirectory()) yield path;
-  else for (const name of await readdir(path)) yield* walk(join(path, name));
+  else for (const name of (await readdir(path).catch(gone)) ?? []) yield* walk(join(path, name));
 }
 
 async function filesContaining(dir: string, text: string): Promise<string[]> {
   const found: string[] = [];
-  for await (const f of walk(dir)) if ((await readFile(f)).includes(text)) found.push(f.slice(dir.length + 1));
+  for await (const f of walk(dir)) if ((await readFile(f).catch(gone))?.includes(text)) found.push(f.slice(dir.length + 1));
   return found;
 }
 
@@ -38,7 +45,7 @@ async function treeHash(dir: string): Promise<string> {
   const h = createHash('sha256');
   const files: string[] = [];
   for await (const f of walk(dir)) files.push(f);
-  for (const f of files.sort()) h.update(f).update(await readFile(f));
+  for (const f of files.sort()) h.update(f).update((await readFile(f).catch(gone)) ?? '');
   return h.digest('hex');
 }
 

@@ -21,8 +21,11 @@ const TAG = 16;
 
 const keyInfo = (path: string) => `mimic-storage-db-v1|${basename(path)}`;
 
-export function isSealedDatabase(content: Buffer): boolean {
-  return content.length >= HEADER + TAG && content.subarray(0, MAGIC.length).equals(MAGIC);
+export const DATABASE_MAGIC_LENGTH = MAGIC.length;
+
+/** Whether `content` is a sealed database (`headOnly`: only its first bytes were read). */
+export function isSealedDatabase(content: Buffer, opts: { headOnly?: boolean } = {}): boolean {
+  return (opts.headOnly || content.length >= HEADER + TAG) && content.subarray(0, MAGIC.length).equals(MAGIC);
 }
 
 export function sealDatabase(sealer: Sealer, path: string, text: string): Buffer {

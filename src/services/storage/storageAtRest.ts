@@ -7,10 +7,10 @@
 //   <location>/<blob|queue>/sealed-extents/   blob contents and queue messages (sealedExtentStore)
 //   <location>/<blob|queue>/extents/          clear extents of an older Mimic: migrated, then removed
 import { createReadStream } from 'node:fs';
-import { mkdir, readdir, readFile, rm, rmdir, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Sealer } from '../../crypto/masterKey.js';
-import { isSealedDatabase, openDatabase, sealDatabase, writeAtomically } from './sealedLokiAdapter.js';
+import { DATABASE_MAGIC_LENGTH, isSealedDatabase, openDatabase, sealDatabase, writeAtomically } from './sealedLokiAdapter.js';
 import { writeSealedExtent, type ExtentService } from './sealedExtentStore.js';
 
 export type EmulatorService = 'blob' | 'queue' | 'table';
@@ -56,17 +56,17 @@ export async function sealStorageAtRest(location: string, sealer: Sealer): Promi
     if (!(await exists(files.dir))) continue;
     for (const db of files.databases) {
       // LokiJS's file adapter writes `<db>~` and renames it: one left behind holds clear data.
+      // A `.partial` is a sealed save cut short; the database itself is whole either way.
       await rm(`${db}~`, { force: true });
-      let content: Buffer;
-      try {
-        content = await readFile(db);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
-        throw err;
-      }
+      await rm(`${db}.partial`, { force: true });
+      const head = await readHead(db, DATABASE_MAGIC_LENGTH);
+      if (head === undefined) continue;
+      // Sealed and the marker names this key: nothing to check (spares reading every database).
+      if (marked && isSealedDatabase(head, { headOnly: true })) continue;
+      const content = await readFile(db);
       if (isSealedDatabase(content)) {
         // Without the marker (lost), a wrong key is still refused now rather than at first use.
-        if (!marked) openDatabase(sealer, db, content);
+        openDatabase(sealer, db, content);
         continue;
       }
       JSON.parse(content.toString('utf8')); // only a database LokiJS could have read is migrated
@@ -115,6 +115,24 @@ async function migrateExtents(sealer: Sealer, service: ExtentService, clearDir: 
   }
   await rmdir(clearDir);
   return n;
+}
+
+/** The first `n` bytes of a file, or undefined if it does not exist. */
+async function readHead(path: string, n: number): Promise<Buffer | undefined> {
+  let fh;
+  try {
+    fh = await open(path, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  try {
+    const buf = Buffer.alloc(n);
+    const { bytesRead } = await fh.read(buf, 0, n, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
 }
 
 async function exists(path: string): Promise<boolean> {
