@@ -23,7 +23,7 @@ import type { AddressInfo } from 'node:net';
 import { mkdir } from 'node:fs/promises';
 import type { Sealer } from '../../crypto/masterKey.js';
 import { loadAzuriteParts, type AccountStore, type ExtentStore, type GcManager, type LokiStore, type RequestListenerFactory } from './azuriteParts.js';
-import { SealedExtentStore, LOCATION_ID } from './sealedExtentStore.js';
+import { SealedExtentStore } from './sealedExtentStore.js';
 import { SealedLokiAdapter } from './sealedLokiAdapter.js';
 import { storageLayout } from './storageAtRest.js';
 
@@ -46,7 +46,7 @@ class EmulatorServer {
 
   constructor(
     readonly accountDataStore: AccountStore,
-    /** Opened in this order, closed in reverse (metadata before the extents that refer to it). */
+    /** Opened in this order (as Azurite's servers do), closed in reverse. */
     private readonly stores: { init(): Promise<void>; close(): Promise<void>; isClosed?(): boolean }[],
     factory: RequestListenerFactory,
     private readonly gc?: GcManager,
