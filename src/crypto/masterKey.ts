@@ -1,7 +1,7 @@
 // The instance master key seals every secret Mimic keeps at rest (signing keys, CA key,
 // Key Vault secret values, ...). Instances sharing one PostgreSQL database must be
 // given the same key, so it comes from MIMIC_MASTER_KEY when set.
-import { createCipheriv, createDecipheriv, randomBytes, scryptSync, timingSafeEqual, createHash } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes, scryptSync, timingSafeEqual, createHash, hkdfSync } from 'node:crypto';
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -75,6 +75,15 @@ export class Sealer {
 
   openText(sealed: string, context: string): string {
     return this.open(sealed, context).toString('utf8');
+  }
+
+  /**
+   * A 32-byte key derived from the master key (HKDF-SHA256) for one purpose, for callers that
+   * need their own cipher layout (e.g. seekable framed storage); the master key never leaves.
+   * `info` names the purpose and the object, `salt` makes each file's key its own.
+   */
+  subkey(info: string, salt: Buffer = Buffer.alloc(0)): Buffer {
+    return Buffer.from(hkdfSync('sha256', this.key, salt, Buffer.from(info, 'utf8'), 32));
   }
 
 }

@@ -1,16 +1,14 @@
 // Data at rest, tried as a new user would: a data dir created beforehand with mode 755 under
 // umask 022. Every file and folder Mimic and its embedded Azurite write must be owner-only;
-// Key Vault values are sealed. Blob, queue and table contents are not sealed yet (Azurite's
-// persistence does not allow it without patching it, see docs/RELIABILITY.md): this test finds
-// them in clear and requires the docs to say so, and fails once they are sealed so the docs
-// get updated.
+// Key Vault values are sealed, and so are blob contents, blob names and metadata, queue
+// messages and table entities (names and values): no marker is found in clear on disk.
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmod, lstat, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { ROOT, startTestMimic, type TestMimic } from '../helpers/mimic.js';
+import { startTestMimic, type TestMimic } from '../helpers/mimic.js';
 import { createAccount, createChild, raw as storageRaw } from '../storage/helpers.js';
 import { arm, createVault, raw as kvRaw, ROLES as KV_ROLES, assignRole } from '../keyvault/helpers.js';
 import { ROLE } from '../storage/helpers.js';
@@ -31,7 +29,15 @@ describe('data at rest in a data dir pre-created 0755', () => {
   let m: TestMimic;
   let dataDir: string;
   const marker = (what: string) => `MIMIC-MARKER-${what}-${randomBytes(8).toString('hex')}`;
-  const markers = { secret: marker('secret'), blob: marker('blob'), queue: marker('queue'), table: marker('table') };
+  const markers = {
+    secret: marker('secret'),
+    blob: marker('blob'),
+    blobName: marker('blobname'),
+    blobMetadata: marker('blobmeta'),
+    queue: marker('queue'),
+    table: marker('table'),
+    tableProperty: `P${randomBytes(8).toString('hex')}`,
+  };
 
   before(async () => {
     process.umask(0o022);
@@ -53,9 +59,9 @@ describe('data at rest in a data dir pre-created 0755', () => {
     await createChild(a, account, 'table', 'ledger');
     for (const role of [ROLE.blobContributor, '974c5e8b-45b9-4653-ba55-5f855dd0fb88', ROLE.tableContributor]) await assignRole(a, rg, role, admin);
     const st = { authorization: `Bearer ${token('https://storage.azure.com')}` };
-    assert.equal((await storageRaw(m, 'PUT', `${account.endpoints.blob}box/b.txt`, { ...st, 'x-ms-blob-type': 'BlockBlob' }, markers.blob)).status, 201);
+    assert.equal((await storageRaw(m, 'PUT', `${account.endpoints.blob}box/${markers.blobName}`, { ...st, 'x-ms-blob-type': 'BlockBlob', 'x-ms-meta-note': markers.blobMetadata }, markers.blob)).status, 201);
     assert.equal((await storageRaw(m, 'POST', `${account.endpoints.queue}inbox/messages`, { ...st, 'content-type': 'application/xml' }, `<QueueMessage><MessageText>${markers.queue}</MessageText></QueueMessage>`)).status, 201);
-    const t = await storageRaw(m, 'POST', `${account.endpoints.table}ledger`, { ...st, 'content-type': 'application/json', accept: 'application/json;odata=nometadata' }, JSON.stringify({ PartitionKey: 'p', RowKey: 'r', note: markers.table }));
+    const t = await storageRaw(m, 'POST', `${account.endpoints.table}ledger`, { ...st, 'content-type': 'application/json', accept: 'application/json;odata=nometadata' }, JSON.stringify({ PartitionKey: 'p', RowKey: 'r', note: markers.table, [markers.tableProperty]: 1 }));
     assert.equal(t.status, 201, t.text);
     // Stop, so every store and Azurite database is flushed to disk.
     await m.close();
@@ -77,13 +83,22 @@ describe('data at rest in a data dir pre-created 0755', () => {
     assert.deepEqual(await filesContaining(dataDir, markers.secret), []);
   });
 
-  test('blob, queue and table contents are still in clear, and docs/RELIABILITY.md says why', async () => {
-    const docs = await readFile(join(ROOT, 'docs/RELIABILITY.md'), 'utf8');
-    for (const what of ['blob', 'queue', 'table'] as const) {
-      const found = await filesContaining(dataDir, markers[what]);
-      assert.ok(found.length > 0, `${what} contents are no longer in clear: update docs/RELIABILITY.md ("Storage contents at rest") and make this test require the opposite`);
+  test('blob contents, names and metadata, queue messages and table entities are nowhere in clear', async () => {
+    for (const [what, value] of Object.entries(markers)) assert.deepEqual(await filesContaining(dataDir, value), [], `the ${what} marker is in clear`);
+  });
+
+  test("the emulator's databases and extents are in Mimic's sealed formats", async () => {
+    const azurite = join(dataDir, 'azurite');
+    const marker = JSON.parse(await readFile(join(azurite, 'sealed.json'), 'utf8')) as { format: string };
+    assert.equal(marker.format, 'mimic-sealed-storage-v1');
+    for (const db of ['blob/__azurite_db_blob__.json', 'blob/__azurite_db_blob_extent__.json', 'queue/__azurite_db_queue__.json', 'queue/__azurite_db_queue_extent__.json', 'table/__azurite_db_table__.json']) {
+      assert.equal((await readFile(join(azurite, db))).subarray(0, 4).toString('latin1'), 'MSD1', db);
     }
-    assert.match(docs, /## Storage contents at rest/);
-    assert.match(docs, /not sealed/);
+    for (const service of ['blob', 'queue']) {
+      const extents = await readdir(join(azurite, service, 'sealed-extents'));
+      assert.ok(extents.length > 0, `no ${service} extent written`);
+      for (const e of extents) assert.equal((await readFile(join(azurite, service, 'sealed-extents', e))).subarray(0, 4).toString('latin1'), 'MSX1', e);
+      await assert.rejects(lstat(join(azurite, service, 'extents')), { code: 'ENOENT' });
+    }
   });
 });

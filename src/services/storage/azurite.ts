@@ -13,11 +13,19 @@
 // Azurite learns accounts from AZURITE_ACCOUNTS at start; Mimic instead answers its
 // per-server account look-up from the live account registry, so accounts come and go
 // without a restart.
-import { createRequire } from 'node:module';
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
-import type { IncomingMessage, ServerResponse, Server } from 'node:http';
+//
+// Each service is assembled from Azurite's parts (azuriteParts.ts) rather than its server
+// classes, so that its persistence is Mimic's: blob contents and queue messages go to a sealed
+// extent store, and every LokiJS database (table entities, blob and queue records) is written
+// through a sealing adapter; all under keys derived from the master key (docs/STORAGE.md).
+import { createServer, type IncomingMessage, type ServerResponse, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { mkdir } from 'node:fs/promises';
+import type { Sealer } from '../../crypto/masterKey.js';
+import { loadAzuriteParts, type AccountStore, type ExtentStore, type GcManager, type LokiStore, type RequestListenerFactory } from './azuriteParts.js';
+import { SealedExtentStore } from './sealedExtentStore.js';
+import { SealedLokiAdapter } from './sealedLokiAdapter.js';
+import { storageLayout } from './storageAtRest.js';
 
 export type StorageService = 'blob' | 'queue' | 'table';
 export const STORAGE_SERVICES: readonly StorageService[] = ['blob', 'queue', 'table'];
@@ -30,18 +38,51 @@ export interface AzuriteAccount {
 
 export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 
-/** The parts of Azurite's server classes Mimic relies on (Azurite ships no type declarations). */
-interface AzuriteServer {
-  httpServer: Server;
-  accountDataStore: { getAccount(name: string): AzuriteAccount | undefined };
-  start(): Promise<void>;
-  close(): Promise<void>;
+/** One emulator service: Azurite's request handler over Mimic's stores, on a loopback listener. */
+class EmulatorServer {
+  readonly httpServer: Server = createServer();
+  /** The stores whose init finished: only these are closed (closing one that never loaded could save it empty). */
+  private readonly opened: { close(): Promise<void>; isClosed?(): boolean }[] = [];
+
+  constructor(
+    readonly accountDataStore: AccountStore,
+    /** Opened in this order (as Azurite's servers do), closed in reverse. */
+    private readonly stores: { init(): Promise<void>; close(): Promise<void>; isClosed?(): boolean }[],
+    factory: RequestListenerFactory,
+    private readonly gc?: GcManager,
+  ) {
+    this.httpServer.keepAliveTimeout = 30_000;
+    this.httpServer.on('request', factory.createRequestListener());
+  }
+
+  async start(): Promise<void> {
+    await this.accountDataStore.init();
+    for (const s of this.stores) {
+      await s.init();
+      this.opened.push(s);
+    }
+    await this.gc?.start();
+    await new Promise<void>((resolve, reject) => {
+      this.httpServer.once('error', reject);
+      this.httpServer.listen(0, HOST, () => {
+        this.httpServer.off('error', reject);
+        resolve();
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    this.httpServer.closeAllConnections();
+    await new Promise<void>((resolve) => this.httpServer.close(() => resolve()));
+    await this.gc?.close().catch(() => undefined);
+    for (const s of this.opened.reverse()) if (!s.isClosed?.()) await s.close();
+    this.opened.length = 0;
+    await this.accountDataStore.close();
+  }
 }
-type ServerClass = new (config: unknown) => AzuriteServer;
-type ConfigClass = new (...args: unknown[]) => unknown;
 
 interface Running {
-  servers: Record<StorageService, AzuriteServer>;
+  servers: Record<StorageService, EmulatorServer>;
   listeners: Record<StorageService, RequestListener>;
   origins: Record<StorageService, string>;
 }
@@ -54,9 +95,11 @@ export class AzuriteBackend {
   private closed = false;
 
   constructor(
-    /** Directory for Azurite's databases and blob/queue extents. */
+    /** Directory for Azurite's databases and blob/queue extents (prepared by `sealStorageAtRest`). */
     private readonly location: string,
     private readonly accountOf: (name: string) => AzuriteAccount | undefined,
+    /** Seals everything the emulator writes. */
+    private readonly sealer: Sealer,
   ) {}
 
   get started(): boolean {
@@ -92,42 +135,12 @@ export class AzuriteBackend {
     const r = this.running ?? (this.starting ? await this.starting.catch(() => undefined) : undefined);
     this.running = undefined;
     if (!r) return;
-    for (const s of Object.values(r.servers)) {
-      s.httpServer.closeAllConnections?.();
-      await s.close().catch(() => undefined);
-    }
+    for (const s of Object.values(r.servers)) await s.close().catch(() => undefined);
   }
 
   private async boot(): Promise<Running> {
-    const require = createRequire(import.meta.url);
-    const load = (path: string) => (require(`azurite/dist/src/${path}`) as { default: unknown }).default;
-    const dirs = { blob: join(this.location, 'blob'), queue: join(this.location, 'queue'), table: join(this.location, 'table') };
-    for (const d of Object.values(dirs)) await mkdir(d, { recursive: true });
-    // Loose mode and no api-version check: the SDKs send versions newer than Azurite knows.
-    const loose = true;
-    const skipApiVersionCheck = true;
-    const oauth = 'basic';
-    const blobConfig = new (load('blob/BlobConfiguration') as ConfigClass)(
-      HOST, 0, 30,
-      join(dirs.blob, '__azurite_db_blob__.json'), join(dirs.blob, '__azurite_db_blob_extent__.json'),
-      [{ locationId: 'Default', locationPath: join(dirs.blob, 'extents'), maxConcurrency: 10 }],
-      false, undefined, false, undefined, loose, skipApiVersionCheck, '', '', '', oauth, false, false,
-    );
-    const queueConfig = new (load('queue/QueueConfiguration') as ConfigClass)(
-      HOST, 0, 30,
-      join(dirs.queue, '__azurite_db_queue__.json'), join(dirs.queue, '__azurite_db_queue_extent__.json'),
-      [{ locationId: 'Default', locationPath: join(dirs.queue, 'extents'), maxConcurrency: 1 }],
-      false, undefined, false, undefined, loose, skipApiVersionCheck, '', '', '', oauth, false, false,
-    );
-    const tableConfig = new (load('table/TableConfiguration') as ConfigClass)(
-      HOST, 0, 30, join(dirs.table, '__azurite_db_table__.json'),
-      false, false, undefined, undefined, loose, skipApiVersionCheck, '', '', '', oauth, false, false,
-    );
-    const servers: Record<StorageService, AzuriteServer> = {
-      blob: new (load('blob/BlobServer') as ServerClass)(blobConfig),
-      queue: new (load('queue/QueueServer') as ServerClass)(queueConfig),
-      table: new (load('table/TableServer') as ServerClass)(tableConfig),
-    };
+    for (const files of Object.values(storageLayout(this.location))) await mkdir(files.dir, { recursive: true, mode: 0o700 });
+    const servers = assembleEmulator(this.location, this.sealer);
     const listeners = {} as Record<StorageService, RequestListener>;
     const origins = {} as Record<StorageService, string>;
     try {
@@ -151,4 +164,57 @@ export class AzuriteBackend {
     }
     return { servers, listeners, origins };
   }
+}
+
+/** Swaps LokiJS's file adapter for the sealing one, before the store loads its database. */
+function sealed<T extends LokiStore>(store: T, adapter: SealedLokiAdapter): T {
+  if (typeof store.db !== 'object' || store.db === null || !('persistenceAdapter' in store.db)) {
+    throw new Error('the storage emulator cannot be assembled: an Azurite metadata store no longer keeps its LokiJS database in `db`');
+  }
+  store.db.persistenceAdapter = adapter;
+  store.db.persistenceMethod = 'adapter';
+  return store;
+}
+
+/** The three services built from Azurite's parts over sealed persistence in `location`. */
+export function assembleEmulator(location: string, sealer: Sealer): Record<StorageService, EmulatorServer> {
+  const p = loadAzuriteParts();
+  const layout = storageLayout(location);
+  const adapter = new SealedLokiAdapter(sealer);
+  const db = (service: StorageService, i: number) => layout[service].databases[i]!;
+  // Loose mode and no api-version check: the SDKs send versions newer than Azurite knows.
+  const loose = true;
+  const skipApiVersionCheck = true;
+  const onGcError = (service: string) => () => console.error(`mimic: the storage emulator's ${service} garbage collection stopped on an error`);
+  const extentService = (service: 'blob' | 'queue') => {
+    const extentMetadata = sealed(new p.LokiExtentMetadataStore(db(service, 1), false), adapter);
+    const extents: ExtentStore = new SealedExtentStore(sealer, service, layout[service].sealedExtents!, extentMetadata);
+    return { extentMetadata, extents };
+  };
+
+  const blobAccounts = new p.AccountDataStore(p.logger);
+  const blobMetadata = sealed(new p.LokiBlobMetadataStore(db('blob', 0), false), adapter);
+  const blob = extentService('blob');
+  const blobServer = new EmulatorServer(
+    blobAccounts,
+    [blobMetadata, blob.extentMetadata, blob.extents],
+    new p.BlobRequestListenerFactory(blobMetadata, blob.extents, blobAccounts, false, undefined, loose, skipApiVersionCheck, p.oauthBasic, false),
+    new p.BlobGCManager(blobMetadata, blob.extentMetadata, blob.extents, onGcError('blob'), p.logger),
+  );
+
+  const queueAccounts = new p.AccountDataStore(p.logger);
+  const queueMetadata = sealed(new p.LokiQueueMetadataStore(db('queue', 0), false), adapter);
+  const queue = extentService('queue');
+  const queueServer = new EmulatorServer(
+    queueAccounts,
+    [queueMetadata, queue.extentMetadata, queue.extents],
+    new p.QueueRequestListenerFactory(queueMetadata, queue.extents, queueAccounts, false, undefined, skipApiVersionCheck, p.oauthBasic, false),
+    new p.QueueGCManager(queueMetadata, queue.extentMetadata, queue.extents, onGcError('queue'), p.logger),
+  );
+
+  const tableAccounts = new p.AccountDataStore(p.logger);
+  const tableMetadata = sealed(new p.LokiTableMetadataStore(db('table', 0), false), adapter);
+  const tableServer = new EmulatorServer(tableAccounts, [tableMetadata], new p.TableRequestListenerFactory(tableMetadata, tableAccounts, false, undefined, skipApiVersionCheck, p.oauthBasic, false));
+
+  return { blob: blobServer, queue: queueServer, table: tableServer };
 }

@@ -7,6 +7,7 @@ import type { ModuleSetup } from '../../server/context.js';
 import { listenPreferring } from '../../server/app.js';
 import { StorageAccounts, type StorageAccount } from './accounts.js';
 import { AzuriteBackend, STORAGE_SERVICES, type StorageService } from './azurite.js';
+import { sealStorageAtRest } from './storageAtRest.js';
 import { storagePathRoute } from './pathRoute.js';
 import { EmulatorCalls } from './emulatorCalls.js';
 import { StorageGate, type MirrorEvent } from './gate.js';
@@ -25,12 +26,15 @@ const PORT_ENV: Record<StorageService, string> = { blob: 'MIMIC_BLOB_PORT', queu
 export const setupStorage: ModuleSetup = async (ctx) => {
   const accounts = await StorageAccounts.load(ctx.store, ctx.sealer);
   ctx.onClose.push(() => accounts.close());
-  const backend = new AzuriteBackend(join(ctx.dataDir, 'azurite'), (name) => {
+  // Refuse another master key, and seal what an older Mimic left in clear, before anything runs.
+  const location = join(ctx.dataDir, 'azurite');
+  await sealStorageAtRest(location, ctx.sealer);
+  const backend = new AzuriteBackend(location, (name) => {
     const account = accounts.get(name);
     const keys = account ? accounts.keysOf(account) : [];
     if (!account || keys.length === 0) return undefined;
     return { name: account.name, key1: keys[0]!.bytes, ...(keys[1] ? { key2: keys[1].bytes } : {}) };
-  });
+  }, ctx.sealer);
   const emulator = new EmulatorCalls(backend, accounts);
   ctx.onClose.push(() => backend.close(), () => emulator.close());
 
