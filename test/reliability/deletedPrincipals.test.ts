@@ -59,8 +59,9 @@ describe('tokens of deleted identities: valid until they expire by default, as i
       assert.equal(r.status, 200, r.text);
       return r.body.value as Array<{ id: string; category: string; result: string; operation: string; scope: string; caller: { objectId: string }; principalState?: string; note?: string }>;
     };
+    // Every row that makes an authorization decision (Graph makes none: it reads the directory).
     for (const [g, state] of [[gone.uai, 'deleted'], [gone.system, 'disabled']] as const) {
-      for (const row of matrix.rows) {
+      for (const row of matrix.rows.filter((r) => r.rbac !== false)) {
         const before = new Set((await entriesOf(g.principalId)).map((e) => e.id));
         assert.equal((await row.read(g.tokens.get(row.name))).status, 200, row.name);
         const added = (await entriesOf(g.principalId)).filter((e) => !before.has(e.id));
