@@ -11,6 +11,7 @@
 //   (SOAK_RPS, SOAK_WARMUP_SECONDS; SOAK_SNAPSHOTS=1 writes heap snapshots at both points, which
 //   inflate RSS; SOAK_MIX=steady leaves out the writes that create new keys, see mixedLoad.ts)
 import { readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MixedLoad, sampleProcess, type ProcessSample } from './lib/mixedLoad.js';
 import { ROOT, startMimicProcess } from './lib/processes.js';
@@ -119,5 +120,9 @@ try {
   };
   process.stdout.write(JSON.stringify(results, null, 2) + '\n');
 } finally {
+  const exited = mimic.child.exitCode === null ? new Promise((r) => mimic.child.once('exit', r)) : undefined;
   mimic.stop();
+  await exited;
+  await rm(mimic.dataDir, { recursive: true, force: true });
+  for (const f of [probe, `${probe}.gc`]) await rm(f, { force: true });
 }
