@@ -31,9 +31,10 @@ function waitFor(child: ChildProcess, text: string): Promise<string> {
   });
 }
 
-export async function startMimicProcess(dataDir?: string, extraArgs: string[] = []): Promise<RunningMimic> {
+/** `nodeArgs` go to Node before the CLI (e.g. a preloaded probe); `env` is added to this process's. */
+export async function startMimicProcess(dataDir?: string, extraArgs: string[] = [], nodeArgs: string[] = [], env: Record<string, string> = {}): Promise<RunningMimic> {
   const dir = dataDir ?? (await mkdtemp(join(tmpdir(), 'mimic-bench-')));
-  const child = spawn(...serverCommand(process.execPath, [CLI, 'start', '--data-dir', dir, '--port', '0', ...extraArgs]), { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(...serverCommand(process.execPath, [...nodeArgs, CLI, 'start', '--data-dir', dir, '--port', '0', ...extraArgs]), { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
   await waitFor(child, 'Mimic is ready');
   const endpoints = JSON.parse(await readFile(join(dir, 'endpoints.json'), 'utf8')) as Endpoints;
   return {

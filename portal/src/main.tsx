@@ -156,7 +156,7 @@ function Audit({ sub }: { sub: string }) {
         <label>Search <input type="search" value={q} onInput={(e) => setQ(e.currentTarget.value)} aria-label="Search the audit log" /></label>
       </div>
       <table class="grid" aria-label="Audit events"><thead><tr><th>Time</th><th>Result</th><th>Operation</th><th>Caller</th><th>Scope</th><th>Reason</th></tr></thead>
-        <tbody>{shown.map((e) => <tr class={e.result === 'Denied' ? 'refused' : ''}><td>{e.time}</td><td>{e.result}</td><td>{e.operation}</td><td class="mono">{e.caller?.objectId}</td><td title={e.scope}>{nameOfId(e.scope)}</td><td>{e.reason}</td></tr>)}</tbody></table>
+        <tbody>{shown.map((e) => <tr class={e.result === 'Denied' ? 'refused' : ''}><td>{e.time}</td><td>{e.result}</td><td>{e.operation}</td><td class="mono">{e.caller?.objectId}</td><td title={e.scope}>{nameOfId(e.scope)}</td><td title={e.note}>{[e.reason, e.principalState && `token of a ${e.principalState} principal (valid until it expires, as in Azure)`].filter(Boolean).join('; ')}</td></tr>)}</tbody></table>
     </section>
   );
 }

@@ -51,10 +51,13 @@ export function authenticateArm(req: Request, tokens: TokenService, directory: D
   }
   const objectId = String(claims.oid ?? '');
   const sp = directory.byObject(objectId);
+  // Only a principal missing from the directory's index (or disabled) costs a second look.
+  const principalState = sp?.accountEnabled ? undefined : tokens.principalState(claims);
   return {
     objectId,
     appId: String(claims.appid ?? ''),
     tenantId,
     type: sp?.servicePrincipalType === 'ManagedIdentity' || typeof claims.xms_mirid === 'string' ? 'ManagedIdentity' : 'Application',
+    ...(principalState ? { principalState } : {}),
   };
 }

@@ -1,5 +1,6 @@
 // What the Resource Manager stores: resource groups and resources as Azure returns them,
 // plus the identity block in its stored form. Kinds: `resourceGroups`, `resources`.
+import type { PrincipalState } from '../sts/tokens.js';
 
 export const RESOURCE_GROUPS = 'resourceGroups';
 export const RESOURCES = 'resources';
@@ -60,4 +61,6 @@ export interface Caller {
   tenantId: string;
   /** Principals of managed identities are 'ManagedIdentity', app registrations 'Application'. */
   type: 'Application' | 'ManagedIdentity';
+  /** Set when the token's principal was deleted or disabled since it was issued (noted in the audit log). */
+  principalState?: PrincipalState;
 }

@@ -12,6 +12,7 @@ import { RESOURCES, RESOURCE_GROUPS, type Caller, type StoredResource, type Stor
 import { validateResourceGroupName, validateResourceName } from './names.js';
 import type { ResourceTypeRegistry } from './resourceTypes.js';
 import { checkTags, ScopeTags } from './tags.js';
+import { ownedUtf8 } from '../server/http.js';
 
 /** Decides whether a caller may perform an action at a scope; throws ArmError 403 when not. */
 export interface Authorizer {
@@ -44,7 +45,7 @@ export class ArmService {
     private readonly types: ResourceTypeRegistry,
   ) {
     this.tags = new ScopeTags(store, tenant.subscriptionId, () => this.authorizer);
-    this.viewJson = new DerivedCache<Buffer>(store, RESOURCES, (e) => Buffer.from(JSON.stringify(this.view(e.value as StoredResource)), 'utf8'));
+    this.viewJson = new DerivedCache<Buffer>(store, RESOURCES, (e) => ownedUtf8(JSON.stringify(this.view(e.value as StoredResource))));
   }
 
   // ---- subscriptions -------------------------------------------------------------------

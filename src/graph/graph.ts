@@ -29,11 +29,19 @@ class GraphError extends Error {
   }
 }
 
-function sendGraphError(res: ServerResponse, err: GraphError): void {
+/** Graph's challenge on a 401: where to get a token, and for which application (Graph's own id). */
+const GRAPH_CHALLENGE = 'Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000"';
+
+function sendGraphError(req: Request, res: ServerResponse, err: GraphError): void {
   const requestId = randomUUID();
-  sendJson(res, err.status, {
-    error: { code: err.code, message: err.message, innerError: { date: new Date().toISOString().replace(/\.\d+Z$/, ''), 'request-id': requestId, 'client-request-id': requestId } },
-  });
+  // Graph echoes the caller's client-request-id when it sends one.
+  const clientRequestId = req.header('client-request-id') ?? requestId;
+  sendJson(
+    res,
+    err.status,
+    { error: { code: err.code, message: err.message, innerError: { date: new Date().toISOString().replace(/\.\d+Z$/, ''), 'request-id': requestId, 'client-request-id': clientRequestId } } },
+    { 'request-id': requestId, 'client-request-id': clientRequestId, ...(err.status === 401 ? { 'www-authenticate': GRAPH_CHALLENGE } : {}) },
+  );
 }
 
 export function hostOf(req: Request): string {
@@ -61,7 +69,7 @@ export class GraphApi {
     try {
       await this.route(req, res);
     } catch (err) {
-      if (err instanceof GraphError) return sendGraphError(res, err);
+      if (err instanceof GraphError) return sendGraphError(req, res, err);
       throw err;
     }
   }
@@ -116,9 +124,17 @@ export class GraphApi {
       return String(this.tokens.verify(header.slice(7).trim(), MS_GRAPH_AUDIENCES).oid ?? '');
     } catch (err) {
       if (!(err instanceof TokenError)) throw err;
-      if (err.problem === 'expired') throw new GraphError(401, 'InvalidAuthenticationToken', 'Lifetime validation failed, the token is expired.');
-      if (err.problem === 'audience') throw new GraphError(401, 'InvalidAuthenticationToken', 'Access token validation failure. Invalid audience.');
-      throw new GraphError(401, 'InvalidAuthenticationToken', `Access token validation failure. ${err.message}`);
+      // Graph's own messages: it says little about why a token failed (no detail for forgers).
+      switch (err.problem) {
+        case 'expired':
+          throw new GraphError(401, 'InvalidAuthenticationToken', 'Lifetime validation failed, the token is expired.');
+        case 'audience':
+          throw new GraphError(401, 'InvalidAuthenticationToken', 'Access token validation failure. Invalid audience.');
+        case 'malformed':
+          throw new GraphError(401, 'InvalidAuthenticationToken', 'CompactToken parsing failed with error code: 80049217');
+        default:
+          throw new GraphError(401, 'InvalidAuthenticationToken', 'Access token validation failure.');
+      }
     }
   }
 

@@ -78,9 +78,8 @@ export async function startMimic(opts: StartOptions): Promise<Mimic> {
     ]);
     onClose.push(() => keys.close(), () => directory.close());
     const tokens = new TokenService(tenant, keys);
-    if (opts.revokeDeletedPrincipals || env.MIMIC_REVOKE_DELETED_PRINCIPALS === '1') {
-      tokens.revokeDeletedPrincipals((oid) => directory.byObject(oid)?.accountEnabled === true);
-    }
+    tokens.trackPrincipals((oid) => directory.byObject(oid));
+    if (opts.revokeDeletedPrincipals || env.MIMIC_REVOKE_DELETED_PRINCIPALS === '1') tokens.revokeDeletedPrincipals();
     const resources = new ResourceRegistry();
     const tokenEndpoint = new TokenEndpoint(tokens, directory, resources);
     const sts = new StsRouter(tenant, keys, tokenEndpoint, () => ctx.origin);

@@ -172,7 +172,12 @@ export class SqliteStore implements Store {
     // IMMEDIATE takes the write lock up front, so another process cannot make this
     // transaction fail half-way with SQLITE_BUSY when it upgrades from read to write.
     const applied = this.applyTxn.immediate(encoded);
-    for (const a of applied) this.cacheOf(a.kind).set(a.key, a.deleted ? null : { text: a.text!, version: a.version! });
+    // Refresh the entries a reader has cached; a key nobody read is not cached on write (the soak
+    // showed append-only kinds such as the audit log filling the cache with entries never read).
+    for (const a of applied) {
+      const cache = this.cacheOf(a.kind);
+      if (cache.get(a.key) !== undefined) cache.set(a.key, a.deleted ? null : { text: a.text!, version: a.version! });
+    }
     if (this.listeners.size === 0) return;
     for (const a of applied) {
       const change: Change = {

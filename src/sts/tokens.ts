@@ -27,15 +27,24 @@ export const APP_TOKEN_LIFETIME = 3_599;
 /** Entra backdates iat/nbf by five minutes to absorb clock skew. */
 const BACKDATE = 300;
 
+/**
+ * What became of a verified token's principal since the token was issued: `deleted` (a deleted
+ * user-assigned identity or app) or `disabled` (a system-assigned identity turned off, or its
+ * resource deleted; or a principal whose account is disabled). Undefined while it lives.
+ */
+export type PrincipalState = 'deleted' | 'disabled';
+
 export class TokenService {
   readonly issuer: string;
   readonly verifier: TokenVerifier;
+  /** The directory's in-memory index of principals (set by the composition root). */
+  private principals?: (objectId: string) => ServicePrincipal | undefined;
   /**
    * Set by `mimic start --revoke-deleted-principals`: a token whose principal was deleted or
    * disabled since it was issued is refused at once. Unset (the default), such a token stays
-   * valid until it expires, as in Azure.
+   * valid until it expires, as in Azure, and the services note it in the audit log.
    */
-  private principalLives?: (objectId: string) => boolean;
+  private revokeGone = false;
 
   constructor(
     readonly tenant: TenantInfo,
@@ -90,15 +99,34 @@ export class TokenService {
   /** Full verification: RS256 signature by one of our keys, issuer, exact audience, lifetime. */
   verify(token: string, audiences: ReadonlySet<string>): Claims {
     const claims = this.verifier.verify(token, { issuer: this.issuer, audiences });
-    if (this.principalLives && !this.principalLives(String(claims.oid ?? ''))) {
+    if (this.revokeGone && this.principalState(claims) !== undefined) {
       throw new TokenError('principalGone', 'The principal this token was issued to has been deleted or disabled.');
     }
     return claims;
   }
 
+  /**
+   * Whether a verified token's principal was deleted or disabled since: one lookup in the
+   * directory's in-memory index, and only a principal missing from it costs more.
+   */
+  principalState(claims: Claims): PrincipalState | undefined {
+    const sp = this.principals?.(String(claims.oid ?? ''));
+    if (sp) return sp.accountEnabled ? undefined : 'disabled';
+    if (!this.principals) return undefined;
+    // A system-assigned identity's token names its resource; Azure deletes the principal when
+    // the identity is turned off (or the resource deleted): to the caller, it was disabled.
+    const mirid = typeof claims.xms_mirid === 'string' ? claims.xms_mirid : '';
+    return mirid && !/\/providers\/Microsoft\.ManagedIdentity\/userAssignedIdentities\//i.test(mirid) ? 'disabled' : 'deleted';
+  }
+
+  /** The directory's index of principals, for principalState(). */
+  trackPrincipals(lookup: (objectId: string) => ServicePrincipal | undefined): void {
+    this.principals = lookup;
+  }
+
   /** Refuse tokens of principals that no longer exist or are disabled (checked on every call). */
-  revokeDeletedPrincipals(lives: (objectId: string) => boolean): void {
-    this.principalLives = lives;
+  revokeDeletedPrincipals(): void {
+    this.revokeGone = true;
   }
 }
 

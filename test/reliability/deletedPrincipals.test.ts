@@ -1,6 +1,7 @@
 // Tokens of a deleted user-assigned identity and of a disabled system-assigned identity. Azure
 // keeps such access tokens valid until they expire (the identity's role assignments stay,
-// orphaned), and so does Mimic by default, saying so in `mimic role check`;
+// orphaned), and so does Mimic by default, saying so in `mimic role check` and in the audit
+// log (an entry per decision on such a token, with the principal's state);
 // `mimic start --revoke-deleted-principals` refuses them at once, on every service of the matrix.
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
@@ -50,6 +51,52 @@ describe('tokens of deleted identities: valid until they expire by default, as i
         assert.equal(r.status, 200, `${row.name}: ${r.status} ${r.text}`);
       }
     }
+  });
+
+  test('the audit log notes every such request, on every row, with the principal\'s state and why it still works', async () => {
+    const entriesOf = async (principalId: string) => {
+      const r = await matrix.a.call('GET', `${matrix.rgId}/providers/Microsoft.Authorization/auditEvents?principalId=${principalId}&$top=1000`, undefined, '2022-04-01');
+      assert.equal(r.status, 200, r.text);
+      return r.body.value as Array<{ id: string; category: string; result: string; operation: string; scope: string; caller: { objectId: string }; principalState?: string; note?: string }>;
+    };
+    // Every row that makes an authorization decision (Graph makes none: it reads the directory).
+    for (const [g, state] of [[gone.uai, 'deleted'], [gone.system, 'disabled']] as const) {
+      for (const row of matrix.rows.filter((r) => r.rbac !== false)) {
+        const before = new Set((await entriesOf(g.principalId)).map((e) => e.id));
+        assert.equal((await row.read(g.tokens.get(row.name))).status, 200, row.name);
+        const added = (await entriesOf(g.principalId)).filter((e) => !before.has(e.id));
+        assert.ok(added.length >= 1, `${row.name}: an entry for the ${state} principal's request`);
+        for (const e of added) {
+          assert.equal(e.category, 'AccessGranted', `${row.name}: ${JSON.stringify(e)}`);
+          assert.equal(e.result, 'Succeeded', row.name);
+          assert.equal(e.caller.objectId, g.principalId, row.name);
+          assert.equal(e.principalState, state, `${row.name}: ${JSON.stringify(e)}`);
+          assert.match(e.note ?? '', /stay valid until they expire/, row.name);
+          assert.match(e.note ?? '', /--revoke-deleted-principals/, row.name);
+          assert.ok(e.scope.toLowerCase().startsWith(matrix.rgId.toLowerCase()), `${row.name}: scope ${e.scope}`);
+        }
+      }
+    }
+    // A refusal of such a token says so too (ARM: a group the identity holds no role on).
+    const other = `${matrix.rgId}-elsewhere`;
+    assert.equal((await matrix.a.call('PUT', other, { location: 'eastus' }, '2025-04-01')).status, 201);
+    const arm = matrix.rows.find((r) => r.name === 'Resource Manager')!;
+    const r = await matrix.a.client.send('GET', `${matrix.a.client.endpoints.armEndpoint}${other}?api-version=2025-04-01`, undefined, { authorization: `Bearer ${gone.uai.tokens.get(arm.name)}` });
+    assert.equal(r.status, 403, r.text);
+    const denied = await matrix.a.call('GET', `${other}/providers/Microsoft.Authorization/auditEvents?principalId=${gone.uai.principalId}&result=Denied`, undefined, '2022-04-01');
+    assert.equal(denied.body.value.length, 1, denied.text);
+    assert.equal(denied.body.value[0].category, 'AccessDenied');
+    assert.equal(denied.body.value[0].principalState, 'deleted');
+    // Living principals' requests add nothing (the note costs nothing on their path).
+    const admin = m.context.tenant.adminObjectId;
+    const adminBefore = (await entriesOf(admin)).length;
+    for (const row of matrix.rows) assert.equal((await row.read(matrix.mint(admin, row.audience))).status, 200, row.name);
+    assert.equal((await entriesOf(admin)).length, adminBefore);
+    // `mimic log` shows the note.
+    const log = await runCli(['log', '--principal', gone.system.principalId, '--data-dir', m.dataDir]);
+    assert.equal(log.code, 0, log.stderr);
+    assert.match(log.stdout, /AccessGranted/);
+    assert.match(log.stdout, /was disabled/);
   });
 
   test('`mimic role check` explains why, and names the stricter switch', async () => {

@@ -28,6 +28,11 @@ export interface Row {
   is401(r: Answer, what: string): void;
   /** Asserts the service's own 403 (authorization) shape. */
   is403(r: Answer, what: string): void;
+  /**
+   * False for a service that does not ask Azure RBAC (Microsoft Graph authorizes by the app's
+   * Graph permissions): role assignments neither grant nor take away anything there.
+   */
+  rbac?: false;
 }
 
 function json(r: Answer): any {
@@ -71,6 +76,21 @@ function storageShape(status: number, table: boolean) {
     if (table) assert.equal(json(r)?.['odata.error']?.code, code, `${what}: ${r.text}`);
     else assert.match(r.text, new RegExp(`^<\\?xml[^>]*\\?><Error><Code>${code}</Code>`), `${what}: ${r.text}`);
     if (status === 401) assert.match(String(r.headers['www-authenticate']), /^Bearer authorization_uri=https:\/\/login\.microsoftonline\.com\/\S+ resource_id=https:\/\/storage\.azure\.com/, what);
+  };
+}
+
+/** Microsoft Graph: `{error:{code,message,innerError:{date,request-id,client-request-id}}}`, and its challenge on a 401. */
+function graphShape(status: number) {
+  return (r: Answer, what: string) => {
+    assert.equal(r.status, status, `${what}: ${r.status} ${r.text}`);
+    const error = json(r)?.error;
+    assert.equal(error?.code, status === 401 ? 'InvalidAuthenticationToken' : 'Authorization_RequestDenied', `${what}: ${r.text}`);
+    assert.equal(typeof error.message, 'string', what);
+    assert.match(String(error.innerError?.['request-id']), /^[0-9a-f-]{36}$/, `${what}: ${r.text}`);
+    assert.equal(typeof error.innerError?.date, 'string', what);
+    assert.equal(typeof error.innerError?.['client-request-id'], 'string', what);
+    assert.equal(r.headers['request-id'], error.innerError['request-id'], what);
+    if (status === 401) assert.equal(r.headers['www-authenticate'], 'Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000"', what);
   };
 }
 
@@ -166,6 +186,16 @@ export async function serviceMatrix(m: TestMimic, rg: string, suffix: string): P
       unchanged: async () => (await storageRaw(m, 'GET', `${account.endpoints.table}ledger(PartitionKey='p',RowKey='planted')`, { ...bearer(admin('https://storage.azure.com')), ...tableJson })).status === 404,
       is401: storageShape(401, true),
       is403: storageShape(403, true),
+    },
+    {
+      name: 'Microsoft Graph',
+      audience: 'https://graph.microsoft.com',
+      rbac: false,
+      read: (t) => a.client.send('GET', `${a.client.endpoints.origin}/v1.0/servicePrincipals/${adminId}`, undefined, { ...bearer(t), host: 'graph.microsoft.com' }),
+      write: (t) => a.client.send('POST', `${a.client.endpoints.origin}/v1.0/servicePrincipals`, JSON.stringify({ appId: randomUUID(), displayName: 'planted' }), { ...bearer(t), host: 'graph.microsoft.com', 'content-type': 'application/json' }),
+      unchanged: async () => ![...m.directory.all()].some((sp) => sp.displayName === 'planted'),
+      is401: graphShape(401),
+      is403: graphShape(403),
     },
   ];
   // Something to read on each data plane.

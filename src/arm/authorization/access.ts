@@ -13,6 +13,7 @@ import type { ExtensionContext } from '../router.js';
 import { methodNotAllowed, requireApiVersion, type AuthorizationContext } from './context.js';
 import { ACTIONS } from './model.js';
 import { parseScope } from './scopes.js';
+import { GONE_PRINCIPAL_TOKENS } from './audit.js';
 
 export async function handlePermissions(ctx: AuthorizationContext, x: ExtensionContext): Promise<void> {
   requireApiVersion('permissions', x.apiVersion);
@@ -101,8 +102,7 @@ export function looksLikeDataAction(ctx: AuthorizationContext, action: string): 
 }
 
 /** Why a deleted identity can still act: its role assignments stay (orphaned) and so do its tokens. */
-export const GONE_PRINCIPAL_NOTE =
-  ' The principal does not exist (a deleted user-assigned identity or a disabled system-assigned identity) or is disabled: as in Azure, access tokens already issued to it stay valid until they expire, and its role assignments stay, orphaned; start Mimic with --revoke-deleted-principals to refuse such tokens at once.';
+export const GONE_PRINCIPAL_NOTE = ` The principal does not exist (a deleted user-assigned identity or a disabled system-assigned identity) or is disabled: ${GONE_PRINCIPAL_TOKENS}`;
 
 export function checkAccess(ctx: AuthorizationContext, scope: string, req: CheckAccessRequest): CheckAccessResult {
   const isDataAction = req.isDataAction ?? looksLikeDataAction(ctx, req.action);

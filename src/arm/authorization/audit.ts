@@ -1,5 +1,7 @@
 // The audit log: every refused authorization decision and every change to roles, assignments,
-// deny assignments and app registrations, with who, what, where, when and the outcome.
+// deny assignments and app registrations, with who, what, where, when and the outcome; and
+// every decision, granted or not, on a request whose token belongs to a principal deleted or
+// disabled since it was issued (Azure keeps such tokens valid until they expire).
 //
 // Entries are written in small batches off the request path (recording never blocks or fails
 // a request) under time-ordered keys, so listing is chronological. The size is bounded: the
@@ -7,11 +9,12 @@
 // passes the limit by a batch the oldest entries are deleted in one go.
 import { randomBytes } from 'node:crypto';
 import type { Store } from '../../store/types.js';
+import type { PrincipalState } from '../../sts/tokens.js';
 
 export const AUDIT_LOG = 'auditLog';
 export const DEFAULT_AUDIT_MAX_ENTRIES = 10_000;
 
-export type AuditCategory = 'AccessDenied' | 'RoleAssignment' | 'RoleDefinition' | 'DenyAssignment' | 'Application';
+export type AuditCategory = 'AccessDenied' | 'AccessGranted' | 'RoleAssignment' | 'RoleDefinition' | 'DenyAssignment' | 'Application';
 export type AuditResult = 'Denied' | 'Succeeded' | 'Failed';
 
 export interface AuditEntry {
@@ -33,11 +36,45 @@ export interface AuditEntry {
   /** Decision reason or Azure error code. */
   reason?: string;
   message?: string;
+  /** Set when the caller's token belongs to a principal deleted or disabled since it was issued. */
+  principalState?: PrincipalState;
+  /** What the entry means, when it needs saying (e.g. why a deleted principal's token still works). */
+  note?: string;
   /** Store instance that recorded the entry. */
   instance: string;
 }
 
 export type AuditRecord = Omit<AuditEntry, 'id' | 'time' | 'instance'>;
+
+/** Why a token of a deleted or disabled principal still works (audit notes and `mimic role check`). */
+export const GONE_PRINCIPAL_TOKENS =
+  'as in Azure, access tokens already issued to it stay valid until they expire, and its role assignments stay, orphaned; start Mimic with --revoke-deleted-principals to refuse such tokens at once.';
+
+/** The fields an entry carries when the caller's principal is gone. */
+export function principalStateFields(state: PrincipalState): Pick<AuditEntry, 'principalState' | 'note'> {
+  const what = state === 'deleted' ? 'was deleted' : 'was disabled (a system-assigned identity turned off, or its resource deleted)';
+  return { principalState: state, note: `The token's principal ${what} after the token was issued: ${GONE_PRINCIPAL_TOKENS}` };
+}
+
+/**
+ * A data plane's decision on a request whose token belongs to a deleted or disabled principal:
+ * recorded granted or refused, so the log shows such a token at work. Other decisions of the
+ * data planes are not recorded (their volume would drown the log).
+ */
+export function recordGonePrincipalAccess(
+  audit: AuditLog | undefined,
+  a: { caller: { objectId: string; appId: string }; principalState: PrincipalState; action: string; scope: string; allowed: boolean; reason?: string },
+): void {
+  audit?.record({
+    category: a.allowed ? 'AccessGranted' : 'AccessDenied',
+    operation: a.action,
+    result: a.allowed ? 'Succeeded' : 'Denied',
+    caller: a.caller,
+    scope: a.scope,
+    ...(a.reason ? { reason: a.reason } : {}),
+    ...principalStateFields(a.principalState),
+  });
+}
 
 export interface AuditQuery {
   /** Only entries at or below this scope. */

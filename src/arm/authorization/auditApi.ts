@@ -9,7 +9,7 @@ import { methodNotAllowed, type AuthorizationContext } from './context.js';
 import { ACTIONS } from './model.js';
 import { parseScope } from './scopes.js';
 
-const CATEGORIES: readonly AuditCategory[] = ['AccessDenied', 'RoleAssignment', 'RoleDefinition', 'DenyAssignment', 'Application'];
+const CATEGORIES: readonly AuditCategory[] = ['AccessDenied', 'AccessGranted', 'RoleAssignment', 'RoleDefinition', 'DenyAssignment', 'Application'];
 const RESULTS: readonly AuditResult[] = ['Denied', 'Succeeded', 'Failed'];
 const MAX_TOP = 10_000;
 

@@ -5,7 +5,7 @@ import type { AuthzEngine, Decision, RequestAttributes } from '../../authz/index
 import { ArmError } from '../errors.js';
 import type { Caller } from '../model.js';
 import type { Authorizer } from '../service.js';
-import type { AuditLog } from './audit.js';
+import { principalStateFields, recordGonePrincipalAccess, type AuditLog } from './audit.js';
 import type { UsageSink } from '../../advisor/usage.js';
 
 export class RbacAuthorizer implements Authorizer {
@@ -40,7 +40,10 @@ export class RbacAuthorizer implements Authorizer {
   check(caller: Caller, action: string, scope: string, attributes?: RequestAttributes): void {
     const decision = this.decide(caller, action, scope, attributes);
     this.usage.note(caller.objectId, action, false, scope, decision.allowed, decision.assignment?.id);
-    if (decision.allowed) return;
+    if (decision.allowed) {
+      if (caller.principalState) recordGonePrincipalAccess(this.audit, { caller: { objectId: caller.objectId, appId: caller.appId }, principalState: caller.principalState, action, scope, allowed: true });
+      return;
+    }
     this.audit.record({
       category: 'AccessDenied',
       operation: action,
@@ -50,6 +53,7 @@ export class RbacAuthorizer implements Authorizer {
       reason: decision.reason,
       ...(decision.denyAssignment ? { target: decision.denyAssignment.id } : {}),
       ...(decision.assignment ? { roleDefinitionId: decision.assignment.roleDefinitionId, roleName: decision.role?.roleName } : {}),
+      ...(caller.principalState ? principalStateFields(caller.principalState) : {}),
     });
     throw authorizationFailed(caller, action, scope, decision);
   }

@@ -1,5 +1,6 @@
-// `mimic log`: the audit log (refused authorization decisions and every role change), newest
-// last, filtered by time, principal, category, outcome and scope.
+// `mimic log`: the audit log (refused authorization decisions, every role change, and decisions
+// on tokens of deleted or disabled principals), newest last, filtered by time, principal,
+// category, outcome and scope.
 import type { Command } from 'commander';
 import { CliError } from '../client.js';
 import { client, dataDirOption, jsonOption } from '../common.js';
@@ -30,16 +31,18 @@ interface Entry {
   roleName?: string;
   reason?: string;
   target?: string;
+  principalState?: string;
+  note?: string;
 }
 
 export function registerLogCommands(program: Command): void {
   program
     .command('log')
-    .description('show the audit log: refused requests and role changes')
+    .description('show the audit log: refused requests, role changes, and tokens of deleted principals at work')
     .option('--since <when>', 'only entries since then (10m, 2h, 1d, or an ISO time)')
     .option('--top <n>', 'the newest n entries', '50')
     .option('--principal <objectId>', 'entries by or about this principal')
-    .option('--category <category>', 'AccessDenied, RoleAssignment, RoleDefinition, DenyAssignment or Application')
+    .option('--category <category>', 'AccessDenied, AccessGranted, RoleAssignment, RoleDefinition, DenyAssignment or Application')
     .option('--denied', 'only refusals')
     .option('--scope <scope>', 'only entries at or below this scope (default: the subscription)')
     .option('-g, --resource-group <rg>')
@@ -65,7 +68,7 @@ export function registerLogCommands(program: Command): void {
           Operation: e.operation,
           Caller: nameOf(e.caller.objectId),
           Scope: e.scope,
-          Detail: [e.roleName ? `role ${e.roleName}` : '', e.principalId ? `principal ${nameOf(e.principalId)}` : '', e.reason ?? ''].filter(Boolean).join('; '),
+          Detail: [e.roleName ? `role ${e.roleName}` : '', e.principalId ? `principal ${nameOf(e.principalId)}` : '', e.reason ?? '', e.note ?? ''].filter(Boolean).join('; '),
         })),
         !!o.json,
         list,

@@ -3,7 +3,7 @@
 // body is read; a token must be signed by this tenant's keys (RS256), carry its issuer, the
 // audience `https://vault.azure.net` exactly, and be within its lifetime.
 import type { Request } from '../../server/http.js';
-import type { TokenService } from '../../sts/tokens.js';
+import type { PrincipalState, TokenService } from '../../sts/tokens.js';
 import { decodeJwt, TokenError } from '../../sts/jwt.js';
 import { KvError } from './errors.js';
 import { VAULT_AUDIENCE } from './vaultModel.js';
@@ -14,6 +14,8 @@ export interface KvCaller {
   objectId: string;
   appId: string;
   issuer: string;
+  /** Set when the token's principal was deleted or disabled since it was issued (noted in the audit log). */
+  principalState?: PrincipalState;
 }
 
 /** `appid=…;oid=…;iss=…`, as Key Vault names callers in its errors. */
@@ -51,7 +53,8 @@ export class KvAuthenticator {
     const objectId = String(claims.oid ?? '');
     const appId = String(claims.appid ?? claims.azp ?? '');
     const issuer = String(claims.iss);
-    return { objectId, appId, issuer };
+    const principalState = this.tokens.principalState(claims);
+    return principalState ? { objectId, appId, issuer, principalState } : { objectId, appId, issuer };
   }
 
   private describe(err: TokenError, token: string): string {

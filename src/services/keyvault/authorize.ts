@@ -6,6 +6,7 @@ import type { AuthzEngine, Decision } from '../../authz/index.js';
 import { ACCESS_POLICY_GRANT, type UsageSink } from '../../advisor/usage.js';
 import { callerLabel, type KvCaller } from './authenticate.js';
 import { KvError } from './errors.js';
+import { recordGonePrincipalAccess, type AuditLog } from '../../arm/authorization/audit.js';
 import { POLICY_CATEGORY, type OperationSpec } from './operations.js';
 import type { VaultInfo } from './vaultModel.js';
 
@@ -13,6 +14,8 @@ export class KvAuthorizer {
   constructor(
     private readonly authz: AuthzEngine,
     private readonly usage: UsageSink,
+    /** Where decisions on tokens of deleted or disabled principals are noted. */
+    private readonly audit?: AuditLog,
   ) {}
 
   /** Throws the 403 Key Vault answers when the caller may not perform `op` (on item `name`). */
@@ -22,6 +25,7 @@ export class KvAuthorizer {
       const scope = op.itemScoped && name ? `${vault.resourceId}/${op.coll}/${name}` : vault.resourceId;
       const decision = this.authz.decide({ principalId: caller.objectId, action, isDataAction: true, scope });
       this.usage.note(caller.objectId, action, true, scope, decision.allowed, decision.assignment?.id);
+      if (caller.principalState) this.noteGone(caller, action, scope, decision.allowed, decision.reason);
       if (!decision.allowed) throw rbacDenied(vault, caller, action, scope, decision);
       return;
     }
@@ -32,7 +36,12 @@ export class KvAuthorizer {
       (op.orPermission !== undefined && vault.policies.permits(caller.objectId, caller.appId, category, op.orPermission));
     const scope = op.itemScoped && name ? `${vault.resourceId}/${op.coll}/${name}` : vault.resourceId;
     this.usage.note(caller.objectId, op.dataAction, true, scope, permitted, permitted ? `${ACCESS_POLICY_GRANT}${vault.resourceId}` : undefined);
+    if (caller.principalState) this.noteGone(caller, op.dataAction, scope, permitted, permitted ? undefined : 'NoAccessPolicy');
     if (!permitted) throw policyDenied(vault, caller, op);
+  }
+
+  private noteGone(caller: KvCaller, action: string, scope: string, allowed: boolean, reason?: string): void {
+    recordGonePrincipalAccess(this.audit, { caller: { objectId: caller.objectId, appId: caller.appId }, principalState: caller.principalState!, action, scope, allowed, ...(reason ? { reason } : {}) });
   }
 }
 

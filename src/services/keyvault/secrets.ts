@@ -8,6 +8,7 @@ import { lifecycleHandlers, liveObject, refOf, refuseManaged, versionOf, type Co
 import { sealContext, type ObjectRecord, type VersionRecord } from './records.js';
 import { newVersionId, nowSeconds } from './vaultData.js';
 import type { VaultInfo } from './vaultModel.js';
+import { ownedUtf8 } from '../../server/http.js';
 
 /** Key Vault's limit on a secret value. */
 export const MAX_SECRET_BYTES = 25 * 1024;
@@ -69,7 +70,7 @@ const get: KvHandler = async (ctx) => {
   if (!rec.attributes.enabled) throw new KvError(403, 'Forbidden', 'Operation get is not allowed on a disabled secret.', 'SecretDisabled');
   const kept = bundles.get(rec);
   if (kept !== undefined && kept.obj === obj && kept.vault === ctx.vault) return ok(kept.body);
-  const body = Buffer.from(JSON.stringify(secretView(ctx.vault, obj, rec, { value: openSecret(ctx.sealer, ctx.vault.name, ctx.name, rec) })), 'utf8');
+  const body = ownedUtf8(JSON.stringify(secretView(ctx.vault, obj, rec, { value: openSecret(ctx.sealer, ctx.vault.name, ctx.name, rec) })));
   bundles.set(rec, { obj, vault: ctx.vault, body });
   return ok(body);
 };

@@ -20,6 +20,7 @@ import { DeletedVaults, keyVaultProviderOperations } from './deletedVaults.js';
 import { vaultSecretHooks } from './vaultSecretResource.js';
 import { vaultKeyHooks, vaultKeyReads } from './vaultKeyResource.js';
 import { asVaultHostRequest, isVaultPath } from './pathRoute.js';
+import { authorizationOf } from '../../arm/authorization/setup.js';
 
 const SPECS: Record<Collection, CollectionSpec> = { secrets: SECRETS, keys: KEYS, certificates: CERTIFICATES };
 
@@ -37,7 +38,7 @@ export const setupKeyVault: ModuleSetup = async (ctx) => {
   ctx.onClose.push(() => index.close());
   const specOf = (c: Collection) => SPECS[c];
   const handlers = { ...secretHandlers(specOf), ...keyHandlers(specOf), ...certificateHandlers(specOf), ...certificateSettingsHandlers() };
-  const plane = new KeyVaultDataPlane(index, new KvAuthenticator(ctx.tokens), new KvAuthorizer(ctx.authz, ctx.usage), data, ctx.sealer, handlers, ctx.faults, ctx.throttler);
+  const plane = new KeyVaultDataPlane(index, new KvAuthenticator(ctx.tokens), new KvAuthorizer(ctx.authz, ctx.usage, authorizationOf(ctx)?.audit), data, ctx.sealer, handlers, ctx.faults, ctx.throttler);
   ctx.originRoutes.push({ matches: (req) => plane.matches(req), handle: (req, res) => plane.handle(req, res) });
   // `/_vault/{vault}/...` on the main origin: the same vault for clients that cannot set Host (the portal).
   ctx.originRoutes.push({ matches: isVaultPath, handle: (req, res) => plane.handle(asVaultHostRequest(req), res) });

@@ -15,7 +15,8 @@ import { IncomingMessage as Message } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { AuthzEngine } from '../../authz/index.js';
 import type { UsageSink } from '../../advisor/usage.js';
-import type { TokenService } from '../../sts/tokens.js';
+import type { PrincipalState, TokenService } from '../../sts/tokens.js';
+import { recordGonePrincipalAccess, type AuditLog } from '../../arm/authorization/audit.js';
 import { TokenError, type TokenProblem } from '../../sts/jwt.js';
 import type { StorageAccount, StorageAccounts } from './accounts.js';
 import type { AzuriteBackend, RequestListener, StorageService } from './azurite.js';
@@ -80,6 +81,8 @@ export interface GateOptions {
   authz: AuthzEngine;
   /** Where each decision is recorded for the access advisor. */
   usage: UsageSink;
+  /** Where decisions on tokens of deleted or disabled principals are noted. */
+  audit?: AuditLog;
   tenantId: string;
   /** Token audiences this service accepts for an account. */
   audiences(account: StorageAccount): ReadonlySet<string>;
@@ -122,11 +125,13 @@ export class StorageGate {
     /** Who RBAC judges: the bearer token's principal or a user delegation SAS's delegator. */
     let principalId: string | undefined;
     let tenantId = this.o.tenantId;
+    let gone: { state: PrincipalState; appId: string } | undefined;
     if (auth !== undefined) {
       if (auth.length > 7 && auth.slice(0, 7).toLowerCase() === 'bearer ') {
         const claims = this.verify(auth.slice(7).trim(), account);
         principalId = claims.oid;
         tenantId = claims.tid ?? tenantId;
+        if (claims.principalState) gone = { state: claims.principalState, appId: claims.appid };
       } else if (auth.startsWith('SharedKey ')) {
         if (!account.allowSharedKeyAccess) throw keyBasedNotPermitted();
         this.checkSharedKey(req, target, auth);
@@ -162,7 +167,9 @@ export class StorageGate {
         throw permissionMismatch();
       }
       for (const check of [op.check, ...(op.extra ?? [])]) {
-        if (!(await this.admits(principalId, check, op, account))) throw permissionMismatch();
+        const allowed = await this.admits(principalId, check, op, account);
+        if (gone) recordGonePrincipalAccess(this.o.audit, { caller: { objectId: principalId, appId: gone.appId }, principalState: gone.state, action: check.grants[0]?.actions[0] ?? op.name, scope: check.scope, allowed });
+        if (!allowed) throw permissionMismatch();
       }
     }
     if ((op.name === 'CreateContainer' || op.name === 'SetContainerACL') && !account.allowBlobPublicAccess && req.headers['x-ms-blob-public-access']) {
@@ -236,7 +243,7 @@ export class StorageGate {
       : authenticationFailed(`The MAC signature '${r.signed}' in the request matches no computed signature. The string to sign was '${r.stringToSign}'.`);
   }
 
-  private verify(token: string, account: StorageAccount): { oid: string; tid?: string } {
+  private verify(token: string, account: StorageAccount): { oid: string; tid?: string; appid: string; principalState?: PrincipalState } {
     let claims;
     try {
       claims = this.o.tokens.verify(token, this.o.audiences(account));
@@ -245,7 +252,8 @@ export class StorageGate {
       throw err;
     }
     if (typeof claims.oid !== 'string' || claims.oid.length === 0) throw invalidAuthentication('The access token names no principal (oid).');
-    return { oid: claims.oid, ...(typeof claims.tid === 'string' ? { tid: claims.tid } : {}) };
+    const principalState = this.o.tokens.principalState(claims);
+    return { oid: claims.oid, appid: String(claims.appid ?? ''), ...(typeof claims.tid === 'string' ? { tid: claims.tid } : {}), ...(principalState ? { principalState } : {}) };
   }
 
   private classify(t: Target, body: Buffer | undefined): Operation {

@@ -68,7 +68,7 @@ export const setupStorage: ModuleSetup = async (ctx) => {
   const servers: Server[] = [];
   const gates: Partial<Record<StorageService, StorageGate['handle']>> = {};
   for (const service of STORAGE_SERVICES) {
-    const gate = new StorageGate({ service, accounts, backend, emulator, tokens: ctx.tokens, authz: ctx.authz, usage: ctx.usage, tenantId: ctx.tenant.tenantId, audiences: audiences(service), onMirror, throttle: ctx.throttler, faults: ctx.faults });
+    const gate = new StorageGate({ service, accounts, backend, emulator, tokens: ctx.tokens, authz: ctx.authz, usage: ctx.usage, audit: authorizationOf(ctx)?.audit, tenantId: ctx.tenant.tenantId, audiences: audiences(service), onMirror, throttle: ctx.throttler, faults: ctx.faults });
     gates[service] = gate.handle;
     const server = createServer({ cert: ctx.tls.certPem, key: ctx.tls.keyPem, keepAliveTimeout: 30_000 }, gate.handle);
     server.headersTimeout = 20_000;

@@ -43,6 +43,14 @@ export function createAssertionValidator(deps: AssertionDeps): AssertionValidato
     const { header, claims, signingInput, signature } = decoded;
     const iss = claims.iss;
     const sub = claims.sub;
+    // The certificate-credential form (private_key_jwt: the client is the issuer and subject, the
+    // key named by the x5t/x5t#S256 header). Mimic registers no certificates on applications, so
+    // no such key is ever found; Entra answers a key it does not know this way, before anything else.
+    if (iss === clientId && sub === clientId) {
+      const named = header as Record<string, unknown>;
+      const thumbprint = [named.x5t, named['x5t#S256']].find((v): v is string => typeof v === 'string') ?? '';
+      return invalidClient(700027, `Client assertion contains an invalid signature. [Reason - The key was not found., Thumbprint of key used by client: '${thumbprintHex(thumbprint)}'. Mimic registers no certificate credentials on applications; use a client secret or a federated identity credential.]`);
+    }
     const audiences = typeof claims.aud === 'string' ? [claims.aud] : Array.isArray(claims.aud) ? claims.aud.filter((a): a is string => typeof a === 'string') : [];
     if (typeof iss !== 'string' || typeof sub !== 'string' || audiences.length === 0 || typeof claims.exp !== 'number') {
       return { status: 400, error: 'invalid_request', code: 50027, message: "JWT token is invalid or malformed: the assertion needs 'iss', 'sub', 'aud' and 'exp' claims." };
@@ -77,4 +85,9 @@ export function createAssertionValidator(deps: AssertionDeps): AssertionValidato
     }
     return { principal: sp };
   };
+}
+
+/** Entra names a certificate by its thumbprint in upper-case hex; the header carries it in base64url. */
+function thumbprintHex(x5t: string): string {
+  return Buffer.from(x5t.slice(0, 128), 'base64url').toString('hex').toUpperCase();
 }

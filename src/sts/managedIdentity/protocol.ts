@@ -3,7 +3,7 @@
 // App Service's own fields added where that service sends them.
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import { sendJson } from '../../server/http.js';
+import { ownedUtf8, sendJson } from '../../server/http.js';
 import { unknownResourceMessage } from '../errors.js';
 import type { ServedFlavour } from './flavours.js';
 import type { IdentityFailure } from './issuer.js';
@@ -26,7 +26,7 @@ export function tokenBody(entry: CachedToken, nowSeconds: number): string {
 /** Sends the token response; its bytes are kept for the rest of the second (only `expires_in` moves). */
 export function sendToken(res: ServerResponse, entry: CachedToken, nowSeconds: number): void {
   let bytes = entry.bytes;
-  if (bytes === undefined || bytes.at !== nowSeconds) bytes = entry.bytes = { at: nowSeconds, body: Buffer.from(tokenBody(entry, nowSeconds), 'utf8') };
+  if (bytes === undefined || bytes.at !== nowSeconds) bytes = entry.bytes = { at: nowSeconds, body: ownedUtf8(tokenBody(entry, nowSeconds)) };
   res.writeHead(200, { 'content-type': JSON_TYPE, 'content-length': bytes.body.length });
   res.end(bytes.body);
 }
