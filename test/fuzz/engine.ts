@@ -183,10 +183,11 @@ export class Mutator {
         const n = 1 + r.below(Math.min(16, s.length + 1));
         return s.slice(0, at) + s.slice(at + n);
       }
-      case 3: { // duplicate a span
+      case 3: { // duplicate a span: a few times, or up to thousands (deep nesting, long runs)
         const n = 1 + r.below(Math.min(32, s.length - at + 1));
         const piece = s.slice(at, at + n);
-        return s.slice(0, at) + piece.repeat(1 + r.below(3)) + s.slice(at);
+        const times = r.chance(0.8) ? 1 + r.below(3) : 1 << (4 + r.below(10));
+        return s.slice(0, at) + piece.repeat(Math.min(times, Math.ceil(this.maxLength / Math.max(piece.length, 1)))) + s.slice(at);
       }
       case 4:
       case 5: // insert a dictionary token
@@ -211,7 +212,11 @@ export class Mutator {
         return s.slice(0, m.index) + r.pick(INTERESTING_NUMBERS) + s.slice(m.index! + m[0].length);
       }
       default:
-        return this.mutateJson(s, corpus);
+        try {
+          return this.mutateJson(s, corpus);
+        } catch {
+          return s; // a regression input nested too deeply for JSON.stringify or structuredClone
+        }
     }
   }
 

@@ -85,7 +85,7 @@ const templateExpression: FuzzTarget = {
   name: 'templateExpression',
   coverage: ['/dist/src/arm/templates/'],
   dictionary: EXPRESSION_TOKENS,
-  maxLength: 2048,
+  maxLength: 30_000,
   async run(input) {
     try {
       parseExpression(input);
