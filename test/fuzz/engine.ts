@@ -331,6 +331,8 @@ export interface FuzzOptions {
   crashDir?: string;
   /** Stop at the first failure (the default); else keep going and count. */
   stopOnCrash?: boolean;
+  /** Start from the hand-written `seed-*` entries only (to measure what fuzzing adds to them). */
+  seedsOnly?: boolean;
   /** Called before each input with it: the runner's watchdog reports the input of a hang. */
   onInput?(input: string): void;
 }
@@ -400,14 +402,18 @@ export async function fuzz(target: FuzzTarget, opts: FuzzOptions = {}): Promise<
     failures.push(f);
   };
   const newFeatures = (fs: string[]) => fs.filter((f) => !features.has(f));
+  const seenBlocks = new Set<string>();
 
   // Replay the committed corpus: every entry is a regression input.
-  const seeds = loadCorpus(target.name);
+  const seeds = loadCorpus(target.name).filter((e) => !opts.seedsOnly || e.name.startsWith('seed-'));
   for (const { input } of seeds) {
     opts.onInput?.(input);
     const error = await runOne(target, input, slowMs);
     if (error) fail(input, error);
-    for (const f of probe.take()) features.add(f);
+    for (const f of probe.take()) {
+      features.add(f);
+      seenBlocks.add(blockOf(f));
+    }
     corpus.push(input);
     known.add(input);
   }
@@ -424,6 +430,7 @@ export async function fuzz(target: FuzzTarget, opts: FuzzOptions = {}): Promise<
     execs++;
     if (known.has(input)) continue;
     opts.onInput?.(input);
+    const blocksBefore = probe.covered.size;
     const error = await runOne(target, input, slowMs);
     const fresh = newFeatures(probe.take());
     if (error) {
@@ -433,12 +440,16 @@ export async function fuzz(target: FuzzTarget, opts: FuzzOptions = {}): Promise<
     if (fresh.length === 0) continue;
     for (const f of fresh) features.add(f);
     let keep = input;
-    if (opts.saveCorpus) {
-      keep = await minimise(target, input, fresh, probe, slowMs, opts.onInput);
+    // The committed corpus takes only inputs that reached a new block (not merely a new hit
+    // count), minimised: it stays small enough to replay in every test run.
+    if (opts.saveCorpus && probe.covered.size > blocksBefore) {
+      const newBlocks = [...new Set(fresh.map(blockOf))].filter((b) => !seenBlocks.has(b));
+      keep = await minimise(target, input, newBlocks, probe, slowMs, opts.onInput);
       mkdirSync(corpusDir(target.name), { recursive: true });
       writeFileSync(join(corpusDir(target.name), `fuzz-${digest(keep)}`), keep);
       saved++;
     }
+    for (const f of fresh) seenBlocks.add(blockOf(f));
     corpus.push(keep);
     known.add(keep);
   }
@@ -461,18 +472,20 @@ export async function fuzz(target: FuzzTarget, opts: FuzzOptions = {}): Promise<
   };
 }
 
-/** Shortens an input by dropping chunks (halves, quarters, ... single characters) while it still reaches `wanted`. */
+const blockOf = (feature: string) => feature.slice(0, feature.lastIndexOf('#'));
+
+/** Shortens an input by dropping chunks (halves, quarters, ... single characters) while it still reaches the `wanted` blocks. */
 async function minimise(target: FuzzTarget, input: string, wanted: string[], probe: CoverageProbe, slowMs: number, onInput?: (input: string) => void): Promise<string> {
   let best = input;
-  let budget = 300;
+  let budget = 48; // runs: a long run keeps fuzzing rather than polishing
   const stillReaches = async (candidate: string) => {
     if (--budget < 0) return false;
     onInput?.(candidate);
     const error = await runOne(target, candidate, slowMs);
-    const got = new Set(probe.take());
-    return !error && wanted.every((f) => got.has(f));
+    const got = new Set(probe.take().map(blockOf));
+    return !error && wanted.every((b) => got.has(b));
   };
-  for (let chunk = Math.max(1, best.length >> 1); chunk >= 1; chunk >>= 1) {
+  for (let chunk = Math.max(1, best.length >> 1); chunk >= Math.max(1, best.length >> 6); chunk >>= 1) {
     for (let at = 0; at < best.length; ) {
       const candidate = best.slice(0, at) + best.slice(at + chunk);
       if (candidate.length > 0 && (await stillReaches(candidate))) best = candidate;
