@@ -8,7 +8,7 @@
 //   node dist/bench/fuzz.bench.js [target ...] [seconds]        (default: every target, 30 s each)
 //   node dist/bench/fuzz.bench.js --replay <target> <file>      (runs one input, prints the failure)
 import { readFileSync } from 'node:fs';
-import { TARGETS } from '../test/fuzz/targets.js';
+import { SELF_TEST_TARGETS, TARGETS } from '../test/fuzz/targets.js';
 import { runTarget } from '../test/fuzz/runner.js';
 import type { FuzzStats } from '../test/fuzz/engine.js';
 
@@ -16,7 +16,7 @@ const args = process.argv.slice(2);
 
 if (args[0] === '--replay') {
   const [, name, file] = args;
-  const target = TARGETS[name ?? ''];
+  const target = TARGETS[name ?? ''] ?? SELF_TEST_TARGETS[name ?? ''];
   if (!target || !file) {
     console.error(`usage: --replay <${Object.keys(TARGETS).join('|')}> <file>`);
     process.exit(2);

@@ -372,6 +372,9 @@ async function runOne(target: FuzzTarget, input: string, slowMs: number): Promis
     return err instanceof Error ? `${err.name}: ${err.message}\n${err.stack ?? ''}` : String(err);
   }
   const ms = performance.now() - t0;
+  // Let timers and I/O callbacks the input left behind run now, so that an error thrown there
+  // (caught by the runner as uncaught) is blamed on this input, not on one much later.
+  await new Promise((resolve) => setImmediate(resolve));
   if (ms > slowMs) return `Slow: the input took ${Math.round(ms)} ms (bound ${slowMs} ms)`;
   return undefined;
 }

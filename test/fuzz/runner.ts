@@ -27,6 +27,15 @@ interface ChildSpec {
   report: string;
 }
 
+/** Writes a failing input where the engine writes its own, with its reproducer. */
+function saveCrash(spec: ChildSpec, input: string): { file: string; replay: string } {
+  const dir = spec.opts.crashDir ?? join(CRASH_DIR, spec.name);
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `crash-${digest(input)}`);
+  writeFileSync(file, input);
+  return { file, replay: replayCommand(spec.name, file) };
+}
+
 function failedRun(name: string, failure: Failure): FuzzStats {
   return { target: name, seeds: 0, execs: 0, ms: 0, execsPerSecond: 0, seedBlocks: 0, blocks: 0, blocksSeen: 0, corpusSize: 0, saved: 0, serverErrors: 0, failures: [failure] };
 }
@@ -48,8 +57,9 @@ export function runTarget(name: string, opts: RunOptions = {}): Promise<FuzzStat
         rmSync(dir, { recursive: true, force: true });
         resolve(s);
       };
-      if (stats) return done(stats);
-      if (existsSync(spec.report)) return done(failedRun(name, JSON.parse(readFileSync(spec.report, 'utf8')) as Failure));
+      const reported = existsSync(spec.report) ? (JSON.parse(readFileSync(spec.report, 'utf8')) as Failure) : undefined;
+      if (stats) return done(reported ? { ...stats, failures: [...stats.failures, reported] } : stats);
+      if (reported) return done(failedRun(name, reported));
       done(failedRun(name, { input: '', error: `Died: the fuzzing process exited with ${signal ?? code} (out of memory or a native crash; replay the corpus and the crash dir)` }));
     });
   });
@@ -64,7 +74,7 @@ if (isMainThread && process.env[CHILD_ENV]) {
   // An error nothing caught (a stray promise of some handler): blame the input being run.
   const strayError = (err: unknown) => {
     const input = new TextDecoder().decode(bytes.slice(0, Atomics.load(counter, 1)));
-    const failure: Failure = { input, error: `Uncaught: ${(err as Error)?.stack ?? String(err)}` };
+    const failure: Failure = { input, error: `Uncaught: ${(err as Error)?.stack ?? String(err)}`, ...saveCrash(spec, input) };
     writeFileSync(spec.report, JSON.stringify(failure));
     process.exit(1);
   };
@@ -72,8 +82,8 @@ if (isMainThread && process.env[CHILD_ENV]) {
   process.on('unhandledRejection', strayError);
   const watchdog = new Worker(new URL(import.meta.url), { workerData: { watchdog: true, shared, spec } });
   watchdog.unref();
-  const { TARGETS } = await import('./targets.js');
-  const target = TARGETS[spec.name];
+  const { TARGETS, SELF_TEST_TARGETS } = await import('./targets.js');
+  const target = TARGETS[spec.name] ?? SELF_TEST_TARGETS[spec.name];
   if (!target) throw new Error(`no fuzz target '${spec.name}'`);
   const stats = await fuzz(target, {
     ...spec.opts,
@@ -83,6 +93,8 @@ if (isMainThread && process.env[CHILD_ENV]) {
       Atomics.add(counter, 0, 1);
     },
   });
+  // A last turn of the event loop for errors left behind by the last inputs.
+  await new Promise((resolve) => setTimeout(resolve, 50));
   process.send!(stats, () => process.exit(0));
 } else if (!isMainThread && workerData?.watchdog) {
   const { shared, spec } = workerData as { shared: SharedArrayBuffer; spec: ChildSpec };
@@ -98,11 +110,7 @@ if (isMainThread && process.env[CHILD_ENV]) {
     }
     if (now === 0 || Date.now() - lastChange <= spec.hangMs) return;
     const input = new TextDecoder().decode(new Uint8Array(shared, 8, Atomics.load(counter, 1)).slice());
-    const dir = spec.opts.crashDir ?? join(CRASH_DIR, spec.name);
-    mkdirSync(dir, { recursive: true });
-    const file = join(dir, `crash-${digest(input)}`);
-    writeFileSync(file, input);
-    const failure: Failure = { input, error: `Hang: one input ran for more than ${spec.hangMs} ms`, file, replay: replayCommand(spec.name, file) };
+    const failure: Failure = { input, error: `Hang: one input ran for more than ${spec.hangMs} ms`, ...saveCrash(spec, input) };
     writeFileSync(spec.report, JSON.stringify(failure));
     process.kill(process.pid, 'SIGKILL');
   }, 250);

@@ -337,3 +337,12 @@ const storageRequest: FuzzTarget = {
 export const TARGETS: Record<string, FuzzTarget> = Object.fromEntries(
   [templateExpression, templateDeployment, abacCondition, armRequest, keyvaultRequest, storageRequest].map((t) => [t.name, t]),
 );
+
+/**
+ * Targets with planted faults, for the tests of the runner itself (not fuzzed by `npm run fuzz`):
+ * an endless loop, and an error thrown later from a timer the input left behind.
+ */
+export const SELF_TEST_TARGETS: Record<string, FuzzTarget> = {
+  selfTestHang: { name: 'selfTestHang', coverage: ['/dist/test/fuzz/targets.js'], dictionary: ['HANG'], run: (input) => { while (input.includes('HANG')); } },
+  selfTestStray: { name: 'selfTestStray', coverage: ['/dist/test/fuzz/targets.js'], dictionary: ['STRAY'], run: (input) => void (input.includes('STRAY') && setTimeout(() => { throw new Error('stray error'); }, 0)) },
+};

@@ -69,3 +69,20 @@ test('fuzz engine: coverage guidance finds a bug three nested comparisons deep',
     rmSync(crashDir, { recursive: true, force: true });
   }
 });
+
+test('fuzz runner: a hang and an error thrown later from a timer are caught and blamed on their input', async () => {
+  const crashDir = mkdtempSync(join(tmpdir(), 'mimic-fuzz-selftest-'));
+  try {
+    const hang = await runTarget('selfTestHang', { maxMs: 30_000, hangMs: 1500, seed: 3, crashDir });
+    assert.equal(hang.failures.length, 1);
+    assert.match(hang.failures[0]!.error, /^Hang: one input ran for more than 1500 ms/);
+    assert.ok(hang.failures[0]!.input.includes('HANG'), hang.failures[0]!.input);
+    assert.match(hang.failures[0]!.replay!, /--replay selfTestHang /);
+    const stray = await runTarget('selfTestStray', { maxMs: 30_000, seed: 3, crashDir });
+    assert.ok(stray.failures.length >= 1);
+    assert.match(stray.failures.at(-1)!.error, /^Uncaught: Error: stray error/);
+    assert.ok(stray.failures.at(-1)!.input.includes('STRAY'), stray.failures.at(-1)!.input);
+  } finally {
+    rmSync(crashDir, { recursive: true, force: true });
+  }
+});
