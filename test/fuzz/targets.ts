@@ -22,7 +22,10 @@ import { parseTagHeader, parseTagXml } from '../../src/services/storage/attribut
 import type { StorageAccount } from '../../src/services/storage/accounts.js';
 import type { Operation, Target } from '../../src/services/storage/operation.js';
 import { parseRequestText } from './origin.js';
-import { jsonNestingExceeds } from '../../src/server/http.js';
+import { jsonNestingExceeds, toRequest } from '../../src/server/http.js';
+import { formatResourceId, keyOf, parseResourceId } from '../../src/arm/ids.js';
+import { normalizeScope, scopeCovers, TENANT_ROOT } from '../../src/authz/scope.js';
+import { actionMatches } from '../../src/authz/actionPattern.js';
 
 // ---------------------------------------------------------------------------------------------
 // ARM template language
@@ -170,6 +173,59 @@ const abacCondition: FuzzTarget = {
     const outcome = compiled.outcome(ctx);
     if (compiled.evaluate(ctx) !== (outcome === 'true')) throw new OracleFailure(`evaluate() and outcome() disagree (${outcome})`);
     compiled.missingAttributes(ctx);
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+// Paths, resource ids, scopes and action patterns (line 1: a request target; line 2: an action
+// pattern as a custom role or a condition carries it; line 3: an action)
+
+const ARM_PATH_TOKENS = ['/subscriptions/{subscriptionId}', '/resourceGroups/fuzz', '/providers/', 'Microsoft.ManagedIdentity/userAssignedIdentities/', 'Microsoft.Authorization/roleAssignments/', '/providers/Microsoft.Management/managementGroups/mg1', '%2F', '%2e%2e', '//', '?', '&api-version=2023-01-31'];
+
+/** Reference glob match (`*` = any run), by dynamic programming: slow and obviously right. */
+function globReference(pattern: string, s: string): boolean {
+  let row = new Array<boolean>(s.length + 1).fill(false);
+  row[0] = true;
+  for (const c of pattern) {
+    const next = new Array<boolean>(s.length + 1).fill(false);
+    for (let j = 0; j <= s.length; j++) {
+      if (c === '*') next[j] = row[j]! || (j > 0 && next[j - 1]!);
+      else next[j] = j > 0 && row[j - 1]! && s[j - 1] === c;
+    }
+    row = next;
+  }
+  return row[s.length]!;
+}
+
+const pathsAndScopes: FuzzTarget = {
+  name: 'pathsAndScopes',
+  coverage: ['/dist/src/server/http.js', '/dist/src/arm/ids.js', '/dist/src/authz/scope.js', '/dist/src/authz/actionPattern.js', '/dist/src/store/keys.js'],
+  dictionary: [...ARM_PATH_TOKENS, '*', '/*', '*/', '**', '\n'],
+  maxLength: 4096,
+  run(input) {
+    const [url = '', pattern = '', action = ''] = input.split('\n');
+    // The request line as server/http.ts reads it.
+    const raw = Object.assign(new PassThrough(), { url: parseRequestText(`GET ${url}`, {}, 'management.azure.com').url, method: 'GET', headers: { host: 'management.azure.com' } });
+    const req = toRequest(raw as unknown as IncomingMessage);
+    void req.query.toString();
+    if (req.path.includes('//')) throw new OracleFailure(`path '${req.path}' keeps a double slash`);
+    // Resource ids: formatting what was parsed gives an id that parses to the same thing.
+    const r = parseResourceId(req.path);
+    if (r) {
+      const again = parseResourceId(formatResourceId(r));
+      if (JSON.stringify(again) !== JSON.stringify(r)) throw new OracleFailure(`resource id does not round-trip: ${JSON.stringify(r)} -> ${JSON.stringify(again)}`);
+      if (keyOf(formatResourceId(r)) !== keyOf(keyOf(formatResourceId(r)))) throw new OracleFailure('store key is not stable');
+    }
+    // Scopes: normalising is idempotent, and a scope covers itself and what lies below it.
+    const scope = normalizeScope(req.path);
+    if (normalizeScope(scope) !== scope) throw new OracleFailure(`normalizeScope is not idempotent on '${req.path}'`);
+    if (!scopeCovers(scope, scope) || !scopeCovers(TENANT_ROOT, scope)) throw new OracleFailure(`scope '${scope}' does not cover itself`);
+    if (scope !== TENANT_ROOT && !scopeCovers(scope, `${scope}/child`)) throw new OracleFailure(`scope '${scope}' does not cover its child`);
+    if (scope !== TENANT_ROOT && scopeCovers(`${scope}/child`, scope)) throw new OracleFailure(`a child covers its parent '${scope}'`);
+    // Action patterns: the compiled matcher agrees with the reference glob.
+    const got = actionMatches(pattern, action);
+    const want = globReference(pattern.toLowerCase(), action.toLowerCase());
+    if (got !== want) throw new OracleFailure(`pattern '${pattern}' on '${action}': ${got}, expected ${want}`);
   },
 };
 
@@ -335,7 +391,7 @@ const storageRequest: FuzzTarget = {
 };
 
 export const TARGETS: Record<string, FuzzTarget> = Object.fromEntries(
-  [templateExpression, templateDeployment, abacCondition, armRequest, keyvaultRequest, storageRequest].map((t) => [t.name, t]),
+  [templateExpression, templateDeployment, abacCondition, pathsAndScopes, armRequest, keyvaultRequest, storageRequest].map((t) => [t.name, t]),
 );
 
 /**
