@@ -27,6 +27,8 @@ export interface FuzzTarget {
   /** The input ends in JSON (after the first blank line, or all of it): mutate it as JSON too. */
   json?: boolean;
   maxLength?: number;
+  /** Per-input time bound (default 2 s); targets doing real work (key generation, a whole Mimic) take more. */
+  slowMs?: number;
   setup?(): Promise<void>;
   teardown?(): Promise<void>;
   /** Runs one input; throws on an oracle violation (anything but the documented errors). */
@@ -382,7 +384,7 @@ async function runOne(target: FuzzTarget, input: string, slowMs: number): Promis
 export async function fuzz(target: FuzzTarget, opts: FuzzOptions = {}): Promise<FuzzStats> {
   const maxExecs = opts.maxExecs ?? Infinity;
   const maxMs = opts.maxMs ?? 10_000;
-  const slowMs = opts.slowMs ?? 2_000;
+  const slowMs = opts.slowMs ?? target.slowMs ?? 2_000;
   const stopOnCrash = opts.stopOnCrash ?? true;
   const crashDir = opts.crashDir ?? join(CRASH_DIR, target.name);
   const rng = new Rng(opts.seed ?? Date.now() & 0xffffffff);

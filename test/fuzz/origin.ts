@@ -134,7 +134,7 @@ export interface Answer {
   text: string;
 }
 
-const ANSWER_MS = 5_000;
+const ANSWER_MS = 15_000;
 
 /** Sends one request through `handler` and applies the HTTP oracle. */
 export async function dispatch(handler: Handler, parts: RequestParts): Promise<Answer> {

@@ -16,7 +16,7 @@ const INPUT_BYTES = 64 * 1024;
 const CHILD_ENV = 'MIMIC_FUZZ_CHILD';
 
 export interface RunOptions extends Omit<FuzzOptions, 'onInput'> {
-  /** The target is stopped as hung when one input runs this long (default 10 s). */
+  /** The target is stopped as hung when one input runs this long (default 30 s). */
   hangMs?: number;
 }
 
@@ -41,7 +41,7 @@ function failedRun(name: string, failure: Failure): FuzzStats {
 }
 
 export function runTarget(name: string, opts: RunOptions = {}): Promise<FuzzStats> {
-  const { hangMs = 10_000, ...fuzzOpts } = opts;
+  const { hangMs = 30_000, ...fuzzOpts } = opts;
   const dir = mkdtempSync(join(tmpdir(), 'mimic-fuzz-run-'));
   const spec: ChildSpec = { name, opts: fuzzOpts, hangMs, report: join(dir, 'hang.json') };
   const child = fork(fileURLToPath(import.meta.url), [], {

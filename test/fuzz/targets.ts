@@ -238,6 +238,13 @@ async function ensureOrigin(): Promise<Origin> {
   return origin;
 }
 
+/**
+ * A request through a whole Mimic may do real work once (the first storage account wakes the
+ * emulator: about 2 s, more on a loaded machine; RSA key generation); algorithmic blowups are
+ * still caught, and the answer timeout (origin.ts) and the hang watchdog stay.
+ */
+const HTTP_SLOW_MS = 10_000;
+
 const HTTP_TOKENS = ['\n', '\n\n', '/', '//', '?', '&', '=', '%', '%2e%2e', '%2F', '%00', '%ZZ', '..', '%C0%AF', 'api-version=', 'Content-Type: application/json', 'Content-Type: text/plain', 'Authorization: ', 'Authorization: Bearer x', 'If-Match: *', 'If-None-Match: *', 'x-ms-client-request-id: 1'];
 
 const ARM_TOKENS = [
@@ -256,6 +263,7 @@ const armRequest: FuzzTarget = {
   dictionary: ARM_TOKENS,
   json: true,
   maxLength: 16384,
+  slowMs: HTTP_SLOW_MS,
   async setup() {
     const o = await ensureOrigin();
     await o.send('PUT /subscriptions/{subscriptionId}/resourceGroups/fuzz?api-version=2025-04-01\ncontent-type: application/json\n\n{"location":"eastus"}');
@@ -289,6 +297,7 @@ const keyvaultRequest: FuzzTarget = {
   dictionary: KV_TOKENS,
   json: true,
   maxLength: 16384,
+  slowMs: HTTP_SLOW_MS,
   async setup() {
     const o = await ensureOrigin();
     const rg = '/subscriptions/{subscriptionId}/resourceGroups/fuzz';

@@ -15,8 +15,8 @@ import { corpusDir, fuzz, type FuzzTarget } from '../fuzz/engine.js';
 import { TARGETS } from '../fuzz/targets.js';
 
 /** Executions per target, and a time cap for the slower in-process HTTP targets. */
-const EXECS = Number(process.env.FUZZ_EXECS ?? 1200);
-const CAP_MS = Number(process.env.FUZZ_CAP_MS ?? 5000);
+const EXECS = Number(process.env.FUZZ_EXECS ?? 1000);
+const CAP_MS = Number(process.env.FUZZ_CAP_MS ?? 4000);
 
 for (const name of Object.keys(TARGETS)) {
   test(`fuzz ${name}: the corpus replays clean and ${EXECS} mutated inputs break no oracle`, async () => {
