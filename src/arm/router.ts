@@ -2,7 +2,7 @@
 // JSON bodies, and maps ArmService results to Azure's status codes and shapes.
 import type { ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { BodyTooLargeError, sendEmpty, sendJson, sendJsonText, segments, type Request } from '../server/http.js';
+import { BodyTooLargeError, jsonNestingExceeds, MAX_JSON_DEPTH, sendEmpty, sendJson, sendJsonText, segments, type Request } from '../server/http.js';
 import type { Directory } from '../directory/directory.js';
 import type { TokenService } from '../sts/tokens.js';
 import { ArmError, sendArmError } from './errors.js';
@@ -320,9 +320,13 @@ async function readJson(req: Request, optional = false): Promise<Record<string, 
   if (contentType && !contentType.startsWith('application/json') && !contentType.includes('+json')) {
     throw new ArmError(415, 'UnsupportedMediaType', `The content media type '${contentType}' is not supported. Only 'application/json' is supported.`);
   }
+  const text = raw.toString('utf8');
+  if (jsonNestingExceeds(text)) {
+    throw new ArmError(400, 'InvalidRequestContent', `The request content was invalid and could not be deserialized: 'objects and arrays are nested deeper than ${MAX_JSON_DEPTH} levels'.`);
+  }
   let value: unknown;
   try {
-    value = JSON.parse(raw.toString('utf8'));
+    value = JSON.parse(text);
   } catch (err) {
     throw new ArmError(400, 'InvalidRequestContent', `The request content was invalid and could not be deserialized: '${(err as Error).message}'.`);
   }

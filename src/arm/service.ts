@@ -31,6 +31,17 @@ export interface WriteResult<T> {
 }
 
 const TOP_LEVEL_FIELDS = ['location', 'tags', 'kind', 'sku', 'plan', 'zones', 'managedBy', 'properties'] as const;
+/** The JSON type each top-level field must have (ARM's resource envelope); null stands for absent. */
+const FIELD_TYPES: Record<string, 'string' | 'object' | 'array'> = { location: 'string', kind: 'string', managedBy: 'string', sku: 'object', plan: 'object', zones: 'array', properties: 'object' };
+
+function checkFieldTypes(base: Record<string, unknown>): void {
+  for (const [field, want] of Object.entries(FIELD_TYPES)) {
+    const v = base[field];
+    if (v === undefined || v === null) continue;
+    const got = Array.isArray(v) ? 'array' : typeof v;
+    if (got !== want) throw invalidContent(`The property '${field}' must be ${want === 'array' ? 'an array' : `a JSON ${want}`}.`);
+  }
+}
 
 export class ArmService {
   authorizer: Authorizer = allowAll;
@@ -260,9 +271,8 @@ export class ArmService {
       if (body[f] !== undefined) base[f] = body[f];
     }
     if (base.tags !== undefined) checkTags(base.tags);
-    if (base.properties !== undefined && (typeof base.properties !== 'object' || base.properties === null || Array.isArray(base.properties))) {
-      throw invalidContent("The property 'properties' must be a JSON object.");
-    }
+    if (base.properties === null) throw invalidContent("The property 'properties' must be a JSON object.");
+    checkFieldTypes(base);
     for (const f of TOP_LEVEL_FIELDS) if (base[f] !== undefined) (doc as unknown as Record<string, unknown>)[f] = base[f];
     if (typeof doc.location === 'string') doc.location = normalizeLocation(doc.location);
     // Tracked top-level resources need a location; child resources inherit their parent's.

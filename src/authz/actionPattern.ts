@@ -14,16 +14,28 @@ export function compileActionPattern(pattern: string): ActionMatcher {
     const min = head.length + tail.length;
     return (a) => a.length >= min && a.startsWith(head) && a.endsWith(tail);
   }
-  const source = parts.map(escapeRegExp).join('[\\s\\S]*');
-  const re = new RegExp(`^${source}$`);
-  return (a) => re.test(a);
+  // More stars: the first and last parts anchor the ends and the middle parts are found in
+  // order, each leftmost (correct for `*`-only patterns, and no backtracking: a regular
+  // expression of many `[\s\S]*` backtracks exponentially, and custom roles and conditions
+  // carry patterns written by users).
+  const head = parts[0]!;
+  const tail = parts[parts.length - 1]!;
+  const middle = parts.slice(1, -1).filter((m) => m.length > 0);
+  const min = parts.reduce((n, x) => n + x.length, 0);
+  return (a) => {
+    if (a.length < min || !a.startsWith(head) || !a.endsWith(tail)) return false;
+    const end = a.length - tail.length;
+    let at = head.length;
+    for (const m of middle) {
+      const found = a.indexOf(m, at);
+      if (found < 0 || found + m.length > end) return false;
+      at = found + m.length;
+    }
+    return true;
+  };
 }
 
 /** One-off match of a pattern against an action in any letter case. */
 export function actionMatches(pattern: string, action: string): boolean {
   return compileActionPattern(pattern)(action.toLowerCase());
-}
-
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -131,10 +131,18 @@ function tokenize(text: string): Token[] {
   return tokens;
 }
 
+/**
+ * Deepest nesting of parentheses and NOT the parser follows. Azure documents none; this bound
+ * keeps a hostile condition (8 KB of '(' or '!') from exhausting the stack, far above any
+ * condition a person writes.
+ */
+export const MAX_CONDITION_NESTING = 256;
+
 type RawOperand = { kind: 'attribute'; ref: AttributeRef; pos: number } | { kind: 'literal'; items: RawLiteral[]; pos: number[] };
 
 class Parser {
   private i = 0;
+  private depth = 0;
   constructor(
     private readonly text: string,
     private readonly tokens: Token[],
@@ -199,11 +207,16 @@ class Parser {
   }
 
   private unary(): ConditionNode {
-    if (this.isNot(this.peek())) {
-      this.next();
-      return { kind: 'not', item: this.unary() };
+    if (++this.depth > MAX_CONDITION_NESTING) this.fail(`the condition nests parentheses and NOT deeper than ${MAX_CONDITION_NESTING} levels`, this.peek().pos);
+    try {
+      if (this.isNot(this.peek())) {
+        this.next();
+        return { kind: 'not', item: this.unary() };
+      }
+      return this.primary();
+    } finally {
+      this.depth--;
     }
-    return this.primary();
   }
 
   private primary(): ConditionNode {

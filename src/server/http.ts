@@ -138,6 +138,31 @@ export function sendEmpty(res: ServerResponse, status: number, headers?: Record<
   res.end();
 }
 
+/**
+ * Deepest nesting of objects and arrays a JSON request body may have. JSON.parse copes with any
+ * depth, but the code after it (the store's encoding, the template planner, JSON.stringify)
+ * walks values recursively and would exhaust the stack on a hostile body; real bodies, nested
+ * deployments included, stay far below this.
+ */
+export const MAX_JSON_DEPTH = 128;
+
+/** True when JSON text nests objects/arrays deeper than `limit` (a scan: no recursion, no parse). */
+export function jsonNestingExceeds(text: string, limit = MAX_JSON_DEPTH): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > limit) return true;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return false;
+}
+
 /** Splits a path into non-empty segments. */
 export function segments(path: string): string[] {
   return path.split('/').filter((s) => s.length > 0);

@@ -40,6 +40,24 @@ describe('Resource Manager refuses bad input with ARM errors', () => {
     assert.equal(r.json.error.code, 'LocationRequired');
   });
 
+  test('bodies nested too deeply and envelope fields of the wrong type (found by fuzzing: both were 500s)', async () => {
+    const deep = (n: number) => `${'{"a":'.repeat(n)}1${'}'.repeat(n)}`;
+    let r = await call(mimic, 'PUT', `${sub}/resourceGroups/rg1/providers/Microsoft.Logic/workflows/wf1?api-version=2019-05-01`, { headers: auth(), body: `{"location":"eastus","properties":${deep(20_000)}}` });
+    assert.equal(r.status, 400);
+    assert.equal(r.json.error.code, 'InvalidRequestContent');
+    assert.match(r.json.error.message, /nested deeper than 128 levels/);
+    r = await call(mimic, 'PUT', `${sub}/resourceGroups/rg1/providers/Microsoft.Logic/workflows/wf1?api-version=2019-05-01`, { headers: auth(), body: `{"location":"eastus","properties":${deep(100)}}` });
+    assert.equal(r.status, 201, r.text);
+    for (const [field, value] of [['kind', ['StorageV2']], ['kind', 7], ['location', {}], ['zones', '1'], ['sku', 'Standard_LRS'], ['managedBy', false]] as const) {
+      r = await call(mimic, 'PUT', `${sub}/resourceGroups/rg1/providers/Microsoft.Logic/workflows/wf2?api-version=2019-05-01`, { headers: auth(), body: JSON.stringify({ location: 'eastus', [field]: value }) });
+      assert.equal(r.status, 400, `${field}: ${r.text}`);
+      assert.equal(r.json.error.code, 'InvalidRequestContent');
+      assert.match(r.json.error.message, new RegExp(`'${field}'`));
+    }
+    r = await call(mimic, 'GET', `${sub}/resourceGroups/rg1?api-version=2025-04-01`, { headers: auth() });
+    assert.equal(r.status, 200);
+  });
+
   test('unknown namespaces, types and api-versions', async () => {
     let r = await call(mimic, 'PUT', `${sub}/resourceGroups/rg1/providers/Microsoft.Nope/things/x?api-version=2024-01-01`, { headers: auth(), body: '{"location":"eastus"}' });
     assert.equal(r.status, 400);

@@ -185,6 +185,14 @@ describe('condition errors', () => {
     assert.equal(errorOf('   ').code, 'Empty');
   });
 
+  test('nesting beyond 256 levels is a ParseError, not a stack overflow (found by fuzzing)', () => {
+    const leaf = `${CONTAINER} StringEquals 'a'`;
+    assert.doesNotThrow(() => parseCondition(`${'('.repeat(200)}${leaf}${')'.repeat(200)}`));
+    assert.match(errorOf(`${'('.repeat(4000)}${leaf}${')'.repeat(4000)}`).message, /deeper than 256 levels/);
+    assert.equal(errorOf(`${'!'.repeat(8000)}(${leaf})`).code, 'ParseError');
+    assert.deepEqual(validateCondition(`${'NOT '.repeat(300)}(${leaf})`, '2.0').map((p) => p.code), ['ParseError']);
+  });
+
   test('unknown attribute sources have their own code', () => {
     const e = errorOf("@Tenant[x] StringEquals 'a'");
     assert.equal(e.code, 'UnknownAttributeSource');

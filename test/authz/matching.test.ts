@@ -17,6 +17,18 @@ describe('action patterns', () => {
     assert.equal(actionMatches('a*b*c', 'aXXbYYc'), true);
     assert.equal(actionMatches('a*b*c', 'aXXcYYb'), false);
     assert.equal(actionMatches('Microsoft.Storage/storageAccounts/read', 'Microsoft.Storage/storageAccounts/read/extra'), false);
+    assert.equal(actionMatches('a*b*b*c', 'abbc'), true);
+    assert.equal(actionMatches('a*bc*cd', 'abcd'), false); // the parts may not overlap
+    assert.equal(actionMatches('*a**a*', 'xax'), false);
+    assert.equal(actionMatches('**', ''), true);
+  });
+
+  test('many stars match without backtracking (found while writing the fuzz target)', () => {
+    const action = `microsoft.storage/storageaccounts/blobservices/containers/blobs/read${'a'.repeat(40)}`;
+    const t0 = performance.now();
+    assert.equal(actionMatches(`*${'a*'.repeat(30)}b`, action), false);
+    assert.equal(actionMatches(`*${'a*'.repeat(30)}`, action), true);
+    assert.ok(performance.now() - t0 < 100, 'a regular expression took seconds here');
   });
 
   test('regular-expression characters in patterns are literal', () => {

@@ -45,6 +45,19 @@ describe('expression parser', () => {
     assert.throws(() => parseExpression('[]'), /empty/);
     assert.throws(() => parseExpression('[foo]'), /Expected '\('/);
   });
+
+  test("Azure's 24,576-character limit and a nesting bound are errors, not stack overflows (found by fuzzing)", () => {
+    assert.doesNotThrow(() => parseExpression(`[${'concat('.repeat(200)}'a'${')'.repeat(200)}]`));
+    assert.throws(() => parseExpression(`[${'concat('.repeat(300)}'a'${')'.repeat(300)}]`), (err: ExpressionError) => /deeper than 256 levels/.test(err.message));
+    assert.throws(() => parseExpression(`[a(${'a('.repeat(12_000)}]`), ExpressionError);
+    assert.throws(() => parseExpression(`[a()${'.b'.repeat(10_000)}]`), (err: ExpressionError) => /deeper than 256 levels/.test(err.message));
+    assert.throws(() => parseExpression(`[concat('${'x'.repeat(24_600)}')]`), (err: ExpressionError) => /can't exceed 24576 characters/.test(err.message));
+  });
+
+  test('json() refuses values nested deeper than a request body may be', async () => {
+    assert.deepEqual(await ev(`[json('${'['.repeat(100)}${']'.repeat(100)}')]`).then((v) => Array.isArray(v)), true);
+    await assert.rejects(ev(`[json('${'['.repeat(5000)}${']'.repeat(5000)}')]`), /deeper than 128 levels/);
+  });
   test('[[ escapes a literal bracket and plain strings stay literal', async () => {
     assert.equal(await ev('[[not an expression]'), '[not an expression]');
     assert.equal(await ev('plain [text]'), 'plain [text]');

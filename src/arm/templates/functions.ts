@@ -284,17 +284,31 @@ function addDuration(n: string, base: Date, iso: string): Date {
   return d;
 }
 
+/** Deepest value json() builds: what the Resource Manager accepts in a request body (server/http.ts MAX_JSON_DEPTH). */
+const MAX_JSON_VALUE_DEPTH = 128;
+
+function deeperThan(v: unknown, limit: number): boolean {
+  if (v === null || typeof v !== 'object') return false;
+  if (limit === 0) return true;
+  for (const x of Object.values(v)) if (deeperThan(x, limit - 1)) return true;
+  return false;
+}
+
 function parseJson(n: string, s: string): unknown {
+  let v: unknown;
   try {
-    return JSON.parse(s);
+    v = JSON.parse(s);
   } catch {
     // Azure's parser also accepts single-quoted strings (its documentation's own examples use them).
     try {
-      return JSON.parse(singleToDoubleQuotes(s));
+      v = JSON.parse(singleToDoubleQuotes(s));
     } catch {
       throw fail(n, `the value '${s.length > 100 ? `${s.slice(0, 100)}...` : s}' is not valid JSON.`);
     }
   }
+  // The value goes on into resource bodies, which are walked recursively.
+  if (deeperThan(v, MAX_JSON_VALUE_DEPTH)) throw fail(n, `the value nests objects and arrays deeper than ${MAX_JSON_VALUE_DEPTH} levels.`);
+  return v;
 }
 
 function singleToDoubleQuotes(s: string): string {

@@ -20,6 +20,15 @@ export function literalString(s: string): string {
   return s.startsWith('[[') ? s.slice(1) : s;
 }
 
+/** Azure's limit on one template expression ("A template expression can't exceed 24,576 characters"). */
+export const MAX_EXPRESSION_LENGTH = 24_576;
+/**
+ * Deepest nesting of calls and indexes the parser follows. Azure documents no such limit; this
+ * one keeps an expression within the length limit (12,000 levels of `a(`) from exhausting the
+ * stack of the parser and the evaluator, far above what a template needs.
+ */
+export const MAX_EXPRESSION_NESTING = 256;
+
 // Parsed expressions are cached: a copy loop evaluates the same strings once per instance.
 const cache = new Map<string, Expr>();
 
@@ -36,10 +45,12 @@ export function parseExpression(text: string): Expr {
 
 class Parser {
   private i = 0;
+  private depth = 0;
   constructor(private readonly s: string) {}
 
   parseTop(): Expr {
     if (!isExpression(this.s)) throw new ExpressionError(`The template language expression '${this.s}' is not enclosed in brackets.`, 0);
+    if (this.s.length > MAX_EXPRESSION_LENGTH) throw new ExpressionError(`The template language expression is ${this.s.length} characters long; an expression can't exceed ${MAX_EXPRESSION_LENGTH} characters.`, 0);
     this.i = 1;
     this.ws();
     if (this.i >= this.s.length - 1) throw this.err('The expression is empty.');
@@ -58,28 +69,46 @@ class Parser {
   }
 
   private parseExpr(): Expr {
-    let e = this.parsePrimary();
-    for (;;) {
-      this.ws();
-      const c = this.s[this.i];
-      if (c === '.') {
-        const pos = this.i++;
-        this.ws();
-        const name = this.ident();
-        if (!name) throw this.err('Expected a property name after \'.\'.');
-        e = { kind: 'property', target: e, name, pos };
-      } else if (c === '[' && this.i < this.s.length - 1) {
-        const pos = this.i++;
-        this.ws();
-        const index = this.parseExpr();
-        this.ws();
-        if (this.s[this.i] !== ']') throw this.err('Expected \']\'.');
-        this.i++;
-        e = { kind: 'index', target: e, index, pos };
-      } else {
-        return e;
-      }
+    if (++this.depth > MAX_EXPRESSION_NESTING) throw this.tooDeep();
+    try {
+      return this.parsePostfix();
+    } finally {
+      this.depth--;
     }
+  }
+
+  private parsePostfix(): Expr {
+    let e = this.parsePrimary();
+    let links = 0;
+    try {
+      for (;;) {
+        this.ws();
+        const c = this.s[this.i];
+        if (c !== '.' && !(c === '[' && this.i < this.s.length - 1)) return e;
+        // Each access wraps the expression so far: one more level for the evaluator too.
+        links++;
+        if (++this.depth > MAX_EXPRESSION_NESTING) throw this.tooDeep();
+        const pos = this.i++;
+        this.ws();
+        if (c === '.') {
+          const name = this.ident();
+          if (!name) throw this.err('Expected a property name after \'.\'.');
+          e = { kind: 'property', target: e, name, pos };
+        } else {
+          const index = this.parseExpr();
+          this.ws();
+          if (this.s[this.i] !== ']') throw this.err('Expected \']\'.');
+          this.i++;
+          e = { kind: 'index', target: e, index, pos };
+        }
+      }
+    } finally {
+      this.depth -= links;
+    }
+  }
+
+  private tooDeep(): ExpressionError {
+    return this.err(`The expression nests calls, indexes and property accesses deeper than ${MAX_EXPRESSION_NESTING} levels.`);
   }
 
   private ident(): string {

@@ -2,7 +2,7 @@
 // attributes and tags in Key Vault's wire shape (times are epoch seconds), deletion views,
 // and paged lists with `nextLink`.
 import type { Request } from '../../server/http.js';
-import { BodyTooLargeError } from '../../server/http.js';
+import { BodyTooLargeError, jsonNestingExceeds, MAX_JSON_DEPTH } from '../../server/http.js';
 import type { Sealer } from '../../crypto/masterKey.js';
 import type { KvCaller } from './authenticate.js';
 import { badParameter, KvError } from './errors.js';
@@ -47,9 +47,11 @@ export async function jsonBody(req: Request): Promise<Record<string, unknown>> {
     throw err;
   }
   if (raw.length === 0) return {};
+  const text = raw.toString('utf8');
+  if (jsonNestingExceeds(text)) throw badParameter(`The request body nests objects and arrays deeper than ${MAX_JSON_DEPTH} levels.`);
   let v: unknown;
   try {
-    v = JSON.parse(raw.toString('utf8'));
+    v = JSON.parse(text);
   } catch {
     throw badParameter('The request body is not valid JSON.');
   }
