@@ -1,6 +1,6 @@
 // The Resource Manager's operations on resource groups and resources, independent of HTTP.
 // Every write commits the resource and the directory changes it implies in one store batch.
-import type { Op, Store } from '../store/types.js';
+import { ConflictError, type Op, type Store } from '../store/types.js';
 import { DerivedCache } from '../store/derived.js';
 import type { TenantInfo } from '../directory/types.js';
 import { ArmError, notFound, resourceGroupNotFound, invalidContent } from './errors.js';
@@ -12,6 +12,9 @@ import { RESOURCES, RESOURCE_GROUPS, type Caller, type StoredResource, type Stor
 import { validateResourceGroupName, validateResourceName } from './names.js';
 import type { ResourceTypeRegistry } from './resourceTypes.js';
 import { checkTags, ScopeTags } from './tags.js';
+
+/** Attempts of a conditional resource write that lost a race before answering 409 (each loss means another writer won). */
+const MAX_WRITE_ATTEMPTS = 16;
 
 /** Decides whether a caller may perform an action at a scope; throws ArmError 403 when not. */
 export interface Authorizer {
@@ -229,13 +232,33 @@ export class ArmService {
     return v;
   }
 
+  /**
+   * PUT or PATCH of a resource. The write is conditional on the version read, so two writers of
+   * the same resource (in one instance or two sharing PostgreSQL) cannot both create it: the later
+   * one starts again from what the first wrote (keeping its principals, answering 200), instead of
+   * overwriting it and leaving the first one's service principal without a resource.
+   */
   async putResource(caller: Caller, r: ResourceId, body: Record<string, unknown>, mode: 'put' | 'patch', opts: { apiVersion?: string } = {}): Promise<WriteResult<Record<string, unknown>>> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.putResourceOnce(caller, r, body, mode, opts);
+      } catch (err) {
+        if (!(err instanceof ConflictError) || err.kind !== RESOURCES) throw err;
+        if (attempt >= MAX_WRITE_ATTEMPTS) throw new ArmError(409, 'AnotherOperationInProgress', `Another operation on '${formatResourceId(r)}' is in progress. Retry the request.`);
+        // A short random pause, so writers that lost together do not collide again in step.
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 2 * attempt));
+      }
+    }
+  }
+
+  private async putResourceOnce(caller: Caller, r: ResourceId, body: Record<string, unknown>, mode: 'put' | 'patch', opts: { apiVersion?: string }): Promise<WriteResult<Record<string, unknown>>> {
     this.requireSubscription(r.subscriptionId);
     const type = fullType(r);
     const typeLower = type.toLowerCase();
     const group = await this.requireGroup(r);
     const key = keyOf(formatResourceId(r));
-    const previous = (await this.store.get<StoredResource>(RESOURCES, key))?.value;
+    const previousEntry = await this.store.get<StoredResource>(RESOURCES, key);
+    const previous = previousEntry?.value;
     if (mode === 'patch' && !previous) throw notFound(type, r.names.join('/'), r.resourceGroup);
     let parent: StoredResource | undefined;
     if (r.types.length > 1) {
@@ -282,7 +305,7 @@ export class ArmService {
     if (identity.identity) doc.identity = identity.identity;
     const ops: Op[] = [...identity.ops];
     if (hooks?.beforeWrite) ops.push(...(await hooks.beforeWrite(doc, { caller, tenantId: this.tenant.tenantId, previous, mode, body, apiVersion: opts.apiVersion, parent })));
-    ops.push({ op: 'put', kind: RESOURCES, key, value: doc });
+    ops.push({ op: 'put', kind: RESOURCES, key, value: doc, ifVersion: previousEntry?.version ?? 0 });
     await this.store.apply(ops);
     return { status: previous ? 200 : (hooks?.createdStatus ?? 201), body: this.view(doc) };
   }
