@@ -6,8 +6,9 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { encodeOps, Listeners, planList, type EncodedOp } from './common.js';
 import { migratePostgres } from './migrations.js';
+import { checkout, isUnavailable } from './pg-connection.js';
 import { NotificationListener } from './pg-listener.js';
-import { ConflictError, type Change, type Entry, type ListOptions, type Op, type Store, type TextEntry } from './types.js';
+import { ConflictError, StoreUnavailableError, type Change, type Entry, type ListOptions, type Op, type Store, type TextEntry } from './types.js';
 
 export const CHANGE_CHANNEL = 'mimic_changes';
 /** NOTIFY payloads are capped at 8000 bytes; above this the value is left out and re-read. */
@@ -68,6 +69,11 @@ const LIST_SQL = [0, 1, 2, 3].map((shape) => {
     ` ORDER BY key LIMIT $${++n}`;
   return { name: `mimic_list_${shape}`, text };
 });
+
+/** Rethrows a connection-class failure as StoreUnavailableError, anything else as it is. */
+function unavailableOr(err: unknown): never {
+  throw isUnavailable(err) ? new StoreUnavailableError(err) : err;
+}
 
 /** A change this instance committed, ready to hand to local listeners. */
 interface Applied {
@@ -146,7 +152,7 @@ export class PostgresStore implements Store {
 
   async getText(kind: string, key: string): Promise<TextEntry | undefined> {
     this.assertOpen();
-    const res = await this.pool.query<[string, number]>({ ...SQL.get, values: [kind, key], rowMode: 'array' });
+    const res = await this.pool.query<[string, number]>({ ...SQL.get, values: [kind, key], rowMode: 'array' }).catch(unavailableOr);
     const row = res.rows[0];
     return row === undefined ? undefined : { text: row[0], version: row[1] };
   }
@@ -154,7 +160,7 @@ export class PostgresStore implements Store {
   async list<T = unknown>(kind: string, options?: ListOptions): Promise<Entry<T>[]> {
     this.assertOpen();
     const { shape, params: values } = planList(kind, options, null);
-    const res = await this.pool.query<[string, string, number]>({ ...LIST_SQL[shape]!, values, rowMode: 'array' });
+    const res = await this.pool.query<[string, string, number]>({ ...LIST_SQL[shape]!, values, rowMode: 'array' }).catch(unavailableOr);
     return res.rows.map(([key, value, version]) => ({ key, value: JSON.parse(value) as T, version }));
   }
 
@@ -163,12 +169,16 @@ export class PostgresStore implements Store {
     const encoded = encodeOps(ops);
     if (encoded.length === 0) return;
     let applied: Applied[];
-    if (encoded.length === 1) {
-      // A single statement commits atomically on its own: one round trip.
-      const one = await this.applyOne(this.pool, encoded[0]!);
-      applied = one ? [one] : [];
-    } else {
-      applied = await this.applyBatch(encoded);
+    try {
+      if (encoded.length === 1) {
+        // A single statement commits atomically on its own: one round trip.
+        const one = await this.applyOne(this.pool, encoded[0]!);
+        applied = one ? [one] : [];
+      } else {
+        applied = await this.applyBatch(encoded);
+      }
+    } catch (err) {
+      unavailableOr(err);
     }
     for (const a of applied) this.emitLocal(a);
   }
@@ -199,7 +209,7 @@ export class PostgresStore implements Store {
   }
 
   private async applyBatch(ops: EncodedOp[]): Promise<Applied[]> {
-    const client = await this.pool.connect();
+    const { client, release } = await checkout(this.pool);
     let broken: Error | undefined;
     try {
       await client.query('BEGIN');
@@ -218,7 +228,7 @@ export class PostgresStore implements Store {
         throw err;
       }
     } finally {
-      client.release(broken);
+      release(broken);
     }
   }
 

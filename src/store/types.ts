@@ -113,3 +113,14 @@ export class ConflictError extends Error {
     this.name = 'ConflictError';
   }
 }
+
+/**
+ * The database cannot be reached right now (PostgreSQL restarting, connection cut): the operation
+ * did not complete, or its outcome is unknown, and may be retried. Servers answer 503.
+ */
+export class StoreUnavailableError extends Error {
+  constructor(cause: unknown) {
+    super(`the store is unavailable: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+    this.name = 'StoreUnavailableError';
+  }
+}

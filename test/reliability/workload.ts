@@ -98,10 +98,15 @@ export class Workload {
 
   /**
    * One write of the given kind as `tag` (unique per call), recording what was acknowledged.
-   * Throws when the connection fails (the process died); a refusal is simply not acknowledged.
+   * Throws when the connection fails (the process died); a refusal is not acknowledged (and is
+   * handed to `onRefusal`).
    */
-  async write(a: ArmCaller, kvToken: string, kind: WriteKind, tag: string, acked: Acked): Promise<void> {
-    const call = (method: string, path: string, body?: unknown, apiVersion?: string, token?: string) => withTimeout(a.call(method, path, body, apiVersion, token), `${method} ${path}`);
+  async write(a: ArmCaller, kvToken: string, kind: WriteKind, tag: string, acked: Acked, onRefusal?: (r: ArmResponse) => void): Promise<void> {
+    const call = async (method: string, path: string, body?: unknown, apiVersion?: string, token?: string) => {
+      const r = await withTimeout(a.call(method, path, body, apiVersion, token), `${method} ${path}`);
+      if (r.status >= 300) onRefusal?.(r);
+      return r;
+    };
     acked.attempted[kind]++;
     switch (kind) {
       case 'identity': {
