@@ -5,7 +5,7 @@
 // and its operations in the store, so they survive a restart (a run cut short is marked Failed).
 import { createHash, randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import type { Op, Store } from '../../store/types.js';
+import { StoreUnavailableError, type Op, type Store } from '../../store/types.js';
 import { sendEmpty, sendJson, type Handler, type Request } from '../../server/http.js';
 import { ArmError, invalidContent, resourceGroupNotFound } from '../errors.js';
 import { keyOf } from '../ids.js';
@@ -73,6 +73,7 @@ export class DeploymentEngine {
   private readonly runs = new Map<string, Run>();
   /** Deployments being planned: a second PUT under the same name meanwhile is refused like a running one. */
   private readonly planning = new Set<string>();
+  private closing = false;
 
   constructor(
     private readonly store: Store,
@@ -105,6 +106,7 @@ export class DeploymentEngine {
 
   /** Waits for every run (at shutdown, after canceling them). */
   async close(): Promise<void> {
+    this.closing = true;
     for (const r of this.runs.values()) r.abort.abort(SHUTDOWN);
     await Promise.allSettled([...this.runs.values()].map((r) => r.done));
   }
@@ -381,6 +383,10 @@ export class DeploymentEngine {
     const run: Run = { abort, done: Promise.resolve() };
     run.done = this.run(caller, scope, d, plan, abort.signal)
       .catch(async (err: unknown) => {
+        if (err instanceof StoreUnavailableError) {
+          await this.finish(d, 'Failed', { error: { code: 'ServiceUnavailable', message: 'The deployment stopped: the database could not be reached. Deploy again.' } }).catch(() => undefined);
+          return;
+        }
         console.error('mimic: deployment', d.id, 'failed unexpectedly:', err);
         await this.finish(d, 'Failed', { error: { code: 'InternalServerError', message: 'The deployment stopped on an internal error; see the Mimic log.' } }).catch(() => undefined);
       })
@@ -435,7 +441,18 @@ export class DeploymentEngine {
     if (extra.error) d.properties.error = extra.error;
     if (extra.outputs) d.properties.outputs = extra.outputs;
     if (extra.outputResources) d.properties.outputResources = extra.outputResources;
-    await this.store.put(DEPLOYMENTS, keyOf(d.id), d);
+    // A deployment always ends: if the database is unreachable (PostgreSQL restarting), the end is
+    // written once it answers again, rather than the deployment staying Running for good. Given up
+    // at shutdown only (the next start marks it interrupted).
+    for (let delay = 100; ; delay = Math.min(delay * 2, 2000)) {
+      try {
+        await this.store.put(DEPLOYMENTS, keyOf(d.id), d);
+        return;
+      } catch (err) {
+        if (!(err instanceof StoreUnavailableError) || this.closing) throw err;
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
   }
 
   /**
