@@ -146,13 +146,26 @@ export class ArmService {
 
   /** Deletes the group and everything in it, including the system-assigned identities of its resources. */
   async deleteResourceGroup(caller: Caller, sub: string, rg: string): Promise<boolean> {
+    // Each resource inside is deleted at the version read: a racing update means reading again.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.deleteResourceGroupOnce(caller, sub, rg);
+      } catch (err) {
+        if (!(err instanceof ConflictError) || err.kind !== RESOURCES) throw err;
+        if (attempt >= MAX_WRITE_ATTEMPTS) throw new ArmError(409, 'AnotherOperationInProgress', `Another operation in resource group '${rg}' is in progress. Retry the request.`);
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 2 * attempt));
+      }
+    }
+  }
+
+  private async deleteResourceGroupOnce(caller: Caller, sub: string, rg: string): Promise<boolean> {
     const group = await this.resourceGroupExists(sub, rg);
     if (!group) return false;
     this.authorizer.check(caller, 'Microsoft.Resources/subscriptions/resourceGroups/delete', group.id);
     const key = keyOf(group.id);
     const inside = await this.store.list<StoredResource>(RESOURCES, { prefix: key + '/' });
     const ops: Op[] = [];
-    for (const e of inside) ops.push(...(await this.deletionOps(e.key, e.value)));
+    for (const e of inside) ops.push(...(await this.deletionOps(e.key, e.value, e.version)));
     ops.push({ op: 'delete', kind: RESOURCE_GROUPS, key });
     await this.store.apply(ops);
     return true;
@@ -321,23 +334,40 @@ export class ArmService {
     return this.types.get(type)?.bodyOptional === true;
   }
 
+  /**
+   * Deletes the resource, its children and the principals they own. Each resource is deleted at
+   * the version read, so an update racing the delete (say, one that just gave it a system-assigned
+   * identity) cannot leave a principal behind: the delete starts again from the newer state.
+   */
   async deleteResource(caller: Caller, r: ResourceId): Promise<boolean> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.deleteResourceOnce(caller, r);
+      } catch (err) {
+        if (!(err instanceof ConflictError) || err.kind !== RESOURCES) throw err;
+        if (attempt >= MAX_WRITE_ATTEMPTS) throw new ArmError(409, 'AnotherOperationInProgress', `Another operation on '${formatResourceId(r)}' is in progress. Retry the request.`);
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 2 * attempt));
+      }
+    }
+  }
+
+  private async deleteResourceOnce(caller: Caller, r: ResourceId): Promise<boolean> {
     this.requireSubscription(r.subscriptionId);
     await this.requireGroup(r);
     const key = keyOf(formatResourceId(r));
-    const doc = (await this.store.get<StoredResource>(RESOURCES, key))?.value;
-    if (!doc) return false;
-    this.authorizer.check(caller, `${fullType(r)}/delete`, doc.id);
+    const entry = await this.store.get<StoredResource>(RESOURCES, key);
+    if (!entry) return false;
+    this.authorizer.check(caller, `${fullType(r)}/delete`, entry.value.id);
     const ops: Op[] = [];
-    for (const child of await this.store.list<StoredResource>(RESOURCES, { prefix: key + '/' })) ops.push(...(await this.deletionOps(child.key, child.value)));
-    ops.push(...(await this.deletionOps(key, doc)));
+    for (const child of await this.store.list<StoredResource>(RESOURCES, { prefix: key + '/' })) ops.push(...(await this.deletionOps(child.key, child.value, child.version)));
+    ops.push(...(await this.deletionOps(key, entry.value, entry.version)));
     await this.store.apply(ops);
     return true;
   }
 
-  private async deletionOps(key: string, doc: StoredResource): Promise<Op[]> {
+  private async deletionOps(key: string, doc: StoredResource, version?: number): Promise<Op[]> {
     const hooks = this.types.get(doc.type);
-    return [...removeSystem(doc.identity), ...((await hooks?.beforeDelete?.(doc)) ?? []), { op: 'delete', kind: RESOURCES, key }];
+    return [...removeSystem(doc.identity), ...((await hooks?.beforeDelete?.(doc)) ?? []), { op: 'delete', kind: RESOURCES, key, ...(version === undefined ? {} : { ifVersion: version }) }];
   }
 
   /**

@@ -57,6 +57,11 @@ const SQL = {
     text: `WITH w AS (DELETE FROM docs WHERE kind = $1 AND key = $2 RETURNING version)
       SELECT version, pg_notify('${CHANGE_CHANNEL}', $3::text) FROM w`,
   },
+  deleteIfVersion: {
+    name: 'mimic_delete_if_version',
+    text: `WITH w AS (DELETE FROM docs WHERE kind = $1 AND key = $2 AND version = $4 RETURNING version)
+      SELECT version, pg_notify('${CHANGE_CHANNEL}', $3::text) FROM w`,
+  },
 };
 
 /** Indexed by (has upper bound ? 1 : 0) | (has after ? 2 : 0); LIMIT NULL means no limit. */
@@ -240,9 +245,19 @@ export class PostgresStore implements Store {
     const { kind, key } = op;
     const head = { origin: this.instanceId, kind, key, seq: this.seq++ };
     if (op.op === 'delete') {
+      if (op.ifVersion === 0) {
+        // "Must not exist": there is nothing to delete, or the precondition fails.
+        if (((await db.query({ ...SQL.get, values: [kind, key] })).rowCount ?? 0) > 0) throw new ConflictError(kind, key, 'version');
+        if (op.mustExist) throw new ConflictError(kind, key, 'missing');
+        return undefined;
+      }
       const payload = JSON.stringify({ ...head, deleted: true } satisfies Payload);
-      const res = await db.query({ ...SQL.delete, values: [kind, key, payload] });
+      const res = op.ifVersion === undefined ? await db.query({ ...SQL.delete, values: [kind, key, payload] }) : await db.query({ ...SQL.deleteIfVersion, values: [kind, key, payload, op.ifVersion] });
       if (res.rowCount === 0) {
+        if (op.ifVersion !== undefined) {
+          const missing = op.mustExist && (await db.query({ ...SQL.get, values: [kind, key] })).rowCount === 0;
+          throw new ConflictError(kind, key, missing ? 'missing' : 'version');
+        }
         if (op.mustExist) throw new ConflictError(kind, key, 'missing');
         return undefined;
       }

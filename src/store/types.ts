@@ -40,6 +40,11 @@ export type Op =
       key: string;
       /** Fail the whole batch with ConflictError if the key does not exist. */
       mustExist?: boolean;
+      /**
+       * Fail the whole batch with ConflictError (reason 'version') unless the stored version
+       * equals this: deletes exactly what was read, not a newer write. 0 means "must not exist".
+       */
+      ifVersion?: number;
     };
 
 export interface Change {
