@@ -11,6 +11,8 @@ import { NotificationListener } from './pg-listener.js';
 import { ConflictError, StoreUnavailableError, type Change, type Entry, type ListOptions, type Op, type Store, type TextEntry } from './types.js';
 
 export const CHANGE_CHANNEL = 'mimic_changes';
+/** application_name of an instance's listener connection: this prefix and the instance id. */
+const LISTENER_PREFIX = 'mimic-listener-';
 /** NOTIFY payloads are capped at 8000 bytes; above this the value is left out and re-read. */
 export const INLINE_VALUE_LIMIT = 7000;
 
@@ -123,7 +125,7 @@ export class PostgresStore implements Store {
       {
         connectionString: options.url,
         // Names the connection so operators (and tests) can find this instance's listener.
-        application_name: `mimic-listener-${this.instanceId}`,
+        application_name: `${LISTENER_PREFIX}${this.instanceId}`,
         keepAlive: true,
       },
       CHANGE_CHANNEL,
@@ -202,6 +204,15 @@ export class PostgresStore implements Store {
 
   onResync(listener: () => void): () => void {
     return this.resyncListeners.add(listener);
+  }
+
+  /** Every instance keeps one listener connection named after it while it is open. */
+  async liveInstances(): Promise<Set<string>> {
+    this.assertOpen();
+    const res = await this.pool
+      .query<[string]>({ name: 'mimic_live_instances', text: `SELECT substr(application_name, ${LISTENER_PREFIX.length + 1}) FROM pg_stat_activity WHERE datname = current_database() AND starts_with(application_name, '${LISTENER_PREFIX}')`, rowMode: 'array' })
+      .catch(unavailableOr);
+    return new Set([this.instanceId, ...res.rows.map((r) => r[0])]);
   }
 
   async close(): Promise<void> {

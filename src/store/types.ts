@@ -105,6 +105,13 @@ export interface Store {
    */
   onResync?(listener: () => void): () => void;
 
+  /**
+   * Ids of the store instances open on this database right now (this one included), for work
+   * an instance owns while it lives (a running deployment). PostgreSQL only; absent on SQLite,
+   * whose single process owns everything.
+   */
+  liveInstances?(): Promise<Set<string>>;
+
   close(): Promise<void>;
 }
 

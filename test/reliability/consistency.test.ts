@@ -154,6 +154,27 @@ describe('two instances on one PostgreSQL: conflicting writes converge', () => {
     outcomes.push(`${sets.length} concurrent sets of one secret from both instances: ${sets.length} versions, all readable on both, one latest`);
   });
 
+  test("an instance starting while another runs a deployment leaves that deployment running", async () => {
+    const id = `${work.rg}/providers/Microsoft.Resources/deployments/long`;
+    const template = {
+      $schema: 'https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#',
+      contentVersion: '1.0.0.0',
+      resources: [{ type: UAI, apiVersion: '2023-01-31', name: "[format('serial-{0}', copyIndex())]", location: 'eastus', copy: { name: 'ids', count: 300, mode: 'serial', batchSize: 1 } }],
+    };
+    assert.equal((await armA.call('PUT', id, { properties: { mode: 'Incremental', template } }, '2021-04-01')).status, 201);
+    const cDir = await mkdtemp(join(tmpdir(), 'mimic-test-c-'));
+    const c = await startMimic({ dataDir: cDir, port: 0, storeUrl: a.storeUrl!, env: { MIMIC_MASTER_KEY: (a.context.env as Record<string, string>).MIMIC_MASTER_KEY! } });
+    try {
+      const during = (await armA.call('GET', id, undefined, '2021-04-01')).body.properties.provisioningState;
+      assert.ok(['Accepted', 'Running'].includes(during), `still running after another instance started (${during})`);
+      await eventually(60_000, 'the deployment ends', async () => !['Accepted', 'Running'].includes((await armA.call('GET', id, undefined, '2021-04-01')).body.properties.provisioningState));
+      assert.equal((await armB.call('GET', id, undefined, '2021-04-01')).body.properties.provisioningState, 'Succeeded');
+    } finally {
+      await c.close();
+      await rm(cDir, { recursive: true, force: true });
+    }
+  });
+
   test('after the races, the invariants hold as seen from either instance', async () => {
     for (const [arm, kv] of [[armA, kvA], [armB, kvB]] as const) {
       const { broken } = await work.check(arm, kv, new Acked());

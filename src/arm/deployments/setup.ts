@@ -13,6 +13,7 @@ export const setupDeployments: ModuleSetup = async (ctx) => {
     return ctx.handle;
   });
   await engine.failInterrupted();
+  engine.sweepInterrupted();
   ctx.onClose.push(() => engine.close());
   // Deleting a resource group (here, or on another instance sharing the store) removes its deployments.
   const unsubscribe = ctx.store.subscribe((c) => {
