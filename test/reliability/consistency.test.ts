@@ -9,6 +9,7 @@
 //   both answers, and the later body's tags;
 // - the same secret name set by both: every set is a new version (none lost), and the latest is
 //   the same on both.
+// And an assignment deleted on A while B's change feed was cut stops granting on B once B resyncs.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -18,18 +19,21 @@ import { join } from 'node:path';
 import { startMimic, type Mimic } from '../../src/server/app.js';
 import { startTestMimic, type TestMimic } from '../helpers/mimic.js';
 import { armCaller, type ArmCaller } from '../helpers/arm.js';
+import { rest } from '../authorization/helpers.js';
+import pg from 'pg';
 import { Acked, prepare, READER, vaultToken, type Workload } from './workload.js';
 
 const ROUNDS = 12;
 const UAI = 'Microsoft.ManagedIdentity/userAssignedIdentities';
 
 /** Polls until `check` holds (fails after `ms`). */
-async function eventually(ms: number, what: string, check: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + ms;
+async function eventually(ms: number, what: string, check: () => Promise<boolean>): Promise<number> {
+  const start = Date.now();
   while (!(await check())) {
-    if (Date.now() > deadline) assert.fail(`${what}: not within ${ms} ms`);
+    if (Date.now() > start + ms) assert.fail(`${what}: not within ${ms} ms`);
     await new Promise((r) => setTimeout(r, 25));
   }
+  return Date.now() - start;
 }
 
 describe('two instances on one PostgreSQL: conflicting writes converge', () => {
@@ -173,6 +177,31 @@ describe('two instances on one PostgreSQL: conflicting writes converge', () => {
       await c.close();
       await rm(cDir, { recursive: true, force: true });
     }
+  });
+
+  test("an assignment removed while B's change feed was cut stops granting on B after the resync", async () => {
+    const restA = await rest(a.dataDir);
+    const app = await restA.createApp('resync-app');
+    const token = await restA.appToken(app.appId, app.password);
+    const name = randomUUID();
+    const put = await armA.call('PUT', `${work.rg}/providers/Microsoft.Authorization/roleAssignments/${name}`, { properties: { roleDefinitionId: `${armA.sub}/providers/Microsoft.Authorization/roleDefinitions/${READER}`, principalId: app.objectId, principalType: 'ServicePrincipal' } }, '2022-04-01');
+    assert.equal(put.status, 201, put.text);
+    const readOnB = async () => (await armB.call('GET', work.rg, undefined, '2025-04-01', token)).status;
+    await eventually(2000, 'B grants the read', async () => (await readOnB()) === 200);
+    // Cut B's listener, and remove the assignment on A before B listens again (it waits at least 100 ms).
+    const admin = new pg.Client({ connectionString: a.storeUrl });
+    await admin.connect();
+    try {
+      const cut = await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [`mimic-listener-${b.store.instanceId}`]);
+      assert.equal(cut.rowCount, 1);
+      assert.equal((await armA.call('DELETE', `${work.rg}/providers/Microsoft.Authorization/roleAssignments/${name}`, undefined, '2022-04-01')).status, 200);
+      const listening = await admin.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1', [`mimic-listener-${b.store.instanceId}`]);
+      assert.equal(listening.rows[0].n, 0, 'the delete landed while B was not listening');
+    } finally {
+      await admin.end();
+    }
+    const ms = await eventually(5000, 'B refuses once it has resynced', async () => (await readOnB()) === 403);
+    outcomes.push(`an assignment deleted while B's listener was cut stopped granting on B ${ms.toFixed(0)} ms later`);
   });
 
   test('after the races, the invariants hold as seen from either instance', async () => {
