@@ -7,7 +7,7 @@
 //   store works again at once.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { StoreUnavailableError, type Store } from '../../src/store/index.js';
@@ -49,19 +49,27 @@ for (const [engine, make] of backings) {
     test(`${KILLS} SIGKILLs in the middle of large batches leave no batch half-written`, async (t) => {
       const b = await make();
       let midTransaction = 0;
+      let current: ChildProcess | undefined;
       let batches = 0;
       const admin = engine === 'postgres' ? new pg.Client({ connectionString: b.location.url }) : undefined;
       await admin?.connect();
       try {
         for (let k = 0; k < KILLS; k++) {
           const { child, opened } = writerChild(b);
+          current = child;
           await opened;
+          const committedBefore = admin ? (await admin.query("SELECT count(*)::int AS n FROM docs WHERE kind = 'batch'")).rows[0].n : 0;
           // Let it commit some batches first.
-          await new Promise((r) => setTimeout(r, (engine === 'postgres' ? 300 : 100) + Math.random() * 300));
+          await new Promise((r) => setTimeout(r, 100 + Math.random() * 300));
           if (admin) {
-            // Wait for the writer's transaction to have written rows, then kill it right there.
+            // At least one more batch committed (PostgreSQL is slower under load), then wait for the
+            // writer's next transaction to have written rows, and kill it right there.
             const db = new URL(b.location.url!).pathname.slice(1);
-            const deadline = Date.now() + 10_000;
+            const deadline = Date.now() + 30_000;
+            while ((await admin.query("SELECT count(*)::int AS n FROM docs WHERE kind = 'batch'")).rows[0].n === committedBefore) {
+              assert.ok(Date.now() < deadline, 'the writer committed a batch');
+              await new Promise((r) => setTimeout(r, 10));
+            }
             for (;;) {
               const r = await admin.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND application_name = 'mimic' AND backend_xid IS NOT NULL", [db]);
               if (r.rows[0].n > 0) break;
@@ -83,6 +91,11 @@ for (const [engine, make] of backings) {
         t.diagnostic(`${engine}: ${KILLS} kills${admin ? ` (${midTransaction} with the transaction's rows written, uncommitted)` : ''}, ${batches} whole batches of ${BATCH} stored, none partial`);
         assert.ok(batches > 0, 'batches were committed between kills');
       } finally {
+        if (current && current.exitCode === null && current.signalCode === null) {
+          const exited = new Promise((r) => current!.once('exit', r));
+          current.kill('SIGKILL');
+          await exited;
+        }
         await admin?.end();
         await b.dispose();
       }
