@@ -9,7 +9,9 @@
 //   both answers, and the later body's tags;
 // - the same secret name set by both: every set is a new version (none lost), and the latest is
 //   the same on both.
-// And an assignment deleted on A while B's change feed was cut stops granting on B once B resyncs.
+// And an assignment deleted on A while B's change feed was cut stops granting on B once B resyncs;
+// an instance starting leaves another's running deployment alone, and the deployment of an instance
+// that was SIGKILLed is failed by the instances that stay up.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -21,7 +23,7 @@ import { startTestMimic, type TestMimic } from '../helpers/mimic.js';
 import { armCaller, type ArmCaller } from '../helpers/arm.js';
 import { rest } from '../authorization/helpers.js';
 import pg from 'pg';
-import { Acked, prepare, READER, vaultToken, type Workload } from './workload.js';
+import { Acked, killChild, prepare, READER, startChild, vaultToken, type Workload } from './workload.js';
 
 const ROUNDS = 12;
 const UAI = 'Microsoft.ManagedIdentity/userAssignedIdentities';
@@ -51,7 +53,8 @@ describe('two instances on one PostgreSQL: conflicting writes converge', () => {
     const env = { MIMIC_MASTER_KEY: randomBytes(32).toString('base64') };
     a = await startTestMimic('postgres', { env });
     bDir = await mkdtemp(join(tmpdir(), 'mimic-test-b-'));
-    b = await startMimic({ dataDir: bDir, port: 0, storeUrl: a.storeUrl!, env });
+    // B looks for deployments of instances that went away every 300 ms (10 s by default).
+    b = await startMimic({ dataDir: bDir, port: 0, storeUrl: a.storeUrl!, env: { ...env, MIMIC_DEPLOYMENT_SWEEP_MS: '300' } });
     armA = await armCaller(a.dataDir, '2023-01-31');
     armB = await armCaller(bDir, '2023-01-31');
     work = await prepare(armA, 'conflicts', `conflict${randomBytes(3).toString('hex')}`);
@@ -161,9 +164,9 @@ describe('two instances on one PostgreSQL: conflicting writes converge', () => {
   test("an instance starting while another runs a deployment leaves that deployment running", async () => {
     const env = { MIMIC_MASTER_KEY: (a.context.env as Record<string, string>).MIMIC_MASTER_KEY! };
     // The deployment must still be running when the new instance has started: if it was quicker
-    // (a loaded machine starts instances slowly), try again with a longer one.
+    // (a loaded machine starts instances slowly), try again with a longer one (800 copies at most, Azure's limit).
     let conclusive = false;
-    for (let attempt = 0, count = 300; attempt < 3 && !conclusive; attempt++, count *= 2) {
+    for (let attempt = 0, count = 300; attempt < 3 && !conclusive; attempt++, count = Math.min(800, count * 2)) {
       const id = `${work.rg}/providers/Microsoft.Resources/deployments/long-${attempt}`;
       const template = {
         $schema: 'https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#',
@@ -185,6 +188,28 @@ describe('two instances on one PostgreSQL: conflicting writes converge', () => {
       }
     }
     assert.ok(conclusive, 'an instance started while a deployment was running');
+  });
+
+  test('a deployment whose instance was SIGKILLed is failed by the instances that stay up', async () => {
+    const cDir = await mkdtemp(join(tmpdir(), 'mimic-test-c-'));
+    const { child, a: armC } = await startChild(cDir, a.storeUrl!, { MIMIC_MASTER_KEY: (a.context.env as Record<string, string>).MIMIC_MASTER_KEY! });
+    try {
+      const id = `${work.rg}/providers/Microsoft.Resources/deployments/orphan`;
+      const template = {
+        $schema: 'https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#',
+        contentVersion: '1.0.0.0',
+        resources: [{ type: UAI, apiVersion: '2023-01-31', name: "[format('orphan-{0}', copyIndex())]", location: 'eastus', copy: { name: 'ids', count: 800, mode: 'serial', batchSize: 1 } }],
+      };
+      assert.equal((await armC.call('PUT', id, { properties: { mode: 'Incremental', template } }, '2021-04-01')).status, 201);
+      await eventually(10_000, 'the deployment runs on C', async () => (await armB.call('GET', id, undefined, '2021-04-01')).body.properties.provisioningState === 'Running');
+      await killChild(child);
+      const ms = await eventually(10_000, 'B fails the orphaned deployment', async () => (await armB.call('GET', id, undefined, '2021-04-01')).body.properties.provisioningState === 'Failed');
+      assert.equal((await armA.call('GET', id, undefined, '2021-04-01')).body.properties.error.code, 'DeploymentInterrupted');
+      outcomes.push(`a deployment of a SIGKILLed instance was failed by B ${ms.toFixed(0)} ms after the kill (sweep every 300 ms)`);
+    } finally {
+      await killChild(child);
+      await rm(cDir, { recursive: true, force: true });
+    }
   });
 
   test("an assignment removed while B's change feed was cut stops granting on B after the resync", async () => {

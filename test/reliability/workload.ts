@@ -255,9 +255,9 @@ export function mergeAcked(into: Acked, from: Acked): void {
 }
 
 /** Starts `mimic start` and waits for its endpoints file; the time it took is returned too. */
-export async function startChild(dataDir: string, storeUrl?: string): Promise<{ child: ChildProcess; a: ArmCaller; ms: number }> {
+export async function startChild(dataDir: string, storeUrl?: string, env: Record<string, string> = {}): Promise<{ child: ChildProcess; a: ArmCaller; ms: number }> {
   const started = performance.now();
-  const child = spawn(process.execPath, [CLI, 'start', '--data-dir', dataDir, '--port', '0', ...(storeUrl ? ['--store', storeUrl] : [])], { stdio: ['ignore', 'ignore', 'pipe'], env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' } });
+  const child = spawn(process.execPath, [CLI, 'start', '--data-dir', dataDir, '--port', '0', ...(storeUrl ? ['--store', storeUrl] : [])], { stdio: ['ignore', 'ignore', 'pipe'], env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env } });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const deadline = Date.now() + 60_000;

@@ -124,13 +124,13 @@ export class DeploymentEngine {
   }
 
   /** On a shared store, keeps failing the runs of instances that went away (see failInterrupted). */
-  sweepInterrupted(): void {
+  sweepInterrupted(everyMs = SWEEP_MS): void {
     if (!this.store.liveInstances) return;
     this.sweep = setInterval(() => {
       this.failInterrupted({ sweeping: true }).catch((err: unknown) => {
         if (!(err instanceof StoreUnavailableError)) console.error('mimic: could not check for interrupted deployments:', err);
       });
-    }, SWEEP_MS).unref();
+    }, everyMs).unref();
   }
 
   /** A deleted resource group takes its deployment history with it, as in Azure (its runs are canceled). */
