@@ -210,7 +210,9 @@ export class UsageRecorder implements UsageSink {
       if (list) list.push(p);
       else byKey.set(k, [p]);
     }
-    const keys = [...byKey.keys()];
+    // In one global order: two instances flushing rows they share then lock them in the same
+    // order, so their transactions wait for each other instead of deadlocking.
+    const keys = [...byKey.keys()].sort();
     for (let i = 0; i < keys.length; i += FLUSH_CHUNK) {
       await this.writeChunk(keys.slice(i, i + FLUSH_CHUNK), byKey);
     }

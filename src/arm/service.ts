@@ -1,6 +1,6 @@
 // The Resource Manager's operations on resource groups and resources, independent of HTTP.
 // Every write commits the resource and the directory changes it implies in one store batch.
-import type { Op, Store } from '../store/types.js';
+import { ConflictError, type Op, type Store } from '../store/types.js';
 import { DerivedCache } from '../store/derived.js';
 import type { TenantInfo } from '../directory/types.js';
 import { ArmError, notFound, resourceGroupNotFound, invalidContent } from './errors.js';
@@ -13,6 +13,9 @@ import { validateResourceGroupName, validateResourceName } from './names.js';
 import type { ResourceTypeRegistry } from './resourceTypes.js';
 import { checkTags, ScopeTags } from './tags.js';
 import { ownedUtf8 } from '../server/http.js';
+
+/** Attempts of a conditional resource write that lost a race before answering 409 (each loss means another writer won). */
+const MAX_WRITE_ATTEMPTS = 16;
 
 /** Decides whether a caller may perform an action at a scope; throws ArmError 403 when not. */
 export interface Authorizer {
@@ -155,13 +158,26 @@ export class ArmService {
 
   /** Deletes the group and everything in it, including the system-assigned identities of its resources. */
   async deleteResourceGroup(caller: Caller, sub: string, rg: string): Promise<boolean> {
+    // Each resource inside is deleted at the version read: a racing update means reading again.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.deleteResourceGroupOnce(caller, sub, rg);
+      } catch (err) {
+        if (!(err instanceof ConflictError) || err.kind !== RESOURCES) throw err;
+        if (attempt >= MAX_WRITE_ATTEMPTS) throw new ArmError(409, 'AnotherOperationInProgress', `Another operation in resource group '${rg}' is in progress. Retry the request.`);
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 2 * attempt));
+      }
+    }
+  }
+
+  private async deleteResourceGroupOnce(caller: Caller, sub: string, rg: string): Promise<boolean> {
     const group = await this.resourceGroupExists(sub, rg);
     if (!group) return false;
     this.authorizer.check(caller, 'Microsoft.Resources/subscriptions/resourceGroups/delete', group.id);
     const key = keyOf(group.id);
     const inside = await this.store.list<StoredResource>(RESOURCES, { prefix: key + '/' });
     const ops: Op[] = [];
-    for (const e of inside) ops.push(...(await this.deletionOps(e.key, e.value)));
+    for (const e of inside) ops.push(...(await this.deletionOps(e.key, e.value, e.version)));
     ops.push({ op: 'delete', kind: RESOURCE_GROUPS, key });
     await this.store.apply(ops);
     return true;
@@ -241,13 +257,33 @@ export class ArmService {
     return v;
   }
 
+  /**
+   * PUT or PATCH of a resource. The write is conditional on the version read, so two writers of
+   * the same resource (in one instance or two sharing PostgreSQL) cannot both create it: the later
+   * one starts again from what the first wrote (keeping its principals, answering 200), instead of
+   * overwriting it and leaving the first one's service principal without a resource.
+   */
   async putResource(caller: Caller, r: ResourceId, body: Record<string, unknown>, mode: 'put' | 'patch', opts: { apiVersion?: string } = {}): Promise<WriteResult<Record<string, unknown>>> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.putResourceOnce(caller, r, body, mode, opts);
+      } catch (err) {
+        if (!(err instanceof ConflictError) || err.kind !== RESOURCES) throw err;
+        if (attempt >= MAX_WRITE_ATTEMPTS) throw new ArmError(409, 'AnotherOperationInProgress', `Another operation on '${formatResourceId(r)}' is in progress. Retry the request.`);
+        // A short random pause, so writers that lost together do not collide again in step.
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 2 * attempt));
+      }
+    }
+  }
+
+  private async putResourceOnce(caller: Caller, r: ResourceId, body: Record<string, unknown>, mode: 'put' | 'patch', opts: { apiVersion?: string }): Promise<WriteResult<Record<string, unknown>>> {
     this.requireSubscription(r.subscriptionId);
     const type = fullType(r);
     const typeLower = type.toLowerCase();
     const group = await this.requireGroup(r);
     const key = keyOf(formatResourceId(r));
-    const previous = (await this.store.get<StoredResource>(RESOURCES, key))?.value;
+    const previousEntry = await this.store.get<StoredResource>(RESOURCES, key);
+    const previous = previousEntry?.value;
     if (mode === 'patch' && !previous) throw notFound(type, r.names.join('/'), r.resourceGroup);
     let parent: StoredResource | undefined;
     if (r.types.length > 1) {
@@ -293,7 +329,7 @@ export class ArmService {
     if (identity.identity) doc.identity = identity.identity;
     const ops: Op[] = [...identity.ops];
     if (hooks?.beforeWrite) ops.push(...(await hooks.beforeWrite(doc, { caller, tenantId: this.tenant.tenantId, previous, mode, body, apiVersion: opts.apiVersion, parent })));
-    ops.push({ op: 'put', kind: RESOURCES, key, value: doc });
+    ops.push({ op: 'put', kind: RESOURCES, key, value: doc, ifVersion: previousEntry?.version ?? 0 });
     await this.store.apply(ops);
     return { status: previous ? 200 : (hooks?.createdStatus ?? 201), body: this.view(doc) };
   }
@@ -309,23 +345,40 @@ export class ArmService {
     return this.types.get(type)?.bodyOptional === true;
   }
 
+  /**
+   * Deletes the resource, its children and the principals they own. Each resource is deleted at
+   * the version read, so an update racing the delete (say, one that just gave it a system-assigned
+   * identity) cannot leave a principal behind: the delete starts again from the newer state.
+   */
   async deleteResource(caller: Caller, r: ResourceId): Promise<boolean> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.deleteResourceOnce(caller, r);
+      } catch (err) {
+        if (!(err instanceof ConflictError) || err.kind !== RESOURCES) throw err;
+        if (attempt >= MAX_WRITE_ATTEMPTS) throw new ArmError(409, 'AnotherOperationInProgress', `Another operation on '${formatResourceId(r)}' is in progress. Retry the request.`);
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 2 * attempt));
+      }
+    }
+  }
+
+  private async deleteResourceOnce(caller: Caller, r: ResourceId): Promise<boolean> {
     this.requireSubscription(r.subscriptionId);
     await this.requireGroup(r);
     const key = keyOf(formatResourceId(r));
-    const doc = (await this.store.get<StoredResource>(RESOURCES, key))?.value;
-    if (!doc) return false;
-    this.authorizer.check(caller, `${fullType(r)}/delete`, doc.id);
+    const entry = await this.store.get<StoredResource>(RESOURCES, key);
+    if (!entry) return false;
+    this.authorizer.check(caller, `${fullType(r)}/delete`, entry.value.id);
     const ops: Op[] = [];
-    for (const child of await this.store.list<StoredResource>(RESOURCES, { prefix: key + '/' })) ops.push(...(await this.deletionOps(child.key, child.value)));
-    ops.push(...(await this.deletionOps(key, doc)));
+    for (const child of await this.store.list<StoredResource>(RESOURCES, { prefix: key + '/' })) ops.push(...(await this.deletionOps(child.key, child.value, child.version)));
+    ops.push(...(await this.deletionOps(key, entry.value, entry.version)));
     await this.store.apply(ops);
     return true;
   }
 
-  private async deletionOps(key: string, doc: StoredResource): Promise<Op[]> {
+  private async deletionOps(key: string, doc: StoredResource, version?: number): Promise<Op[]> {
     const hooks = this.types.get(doc.type);
-    return [...removeSystem(doc.identity), ...((await hooks?.beforeDelete?.(doc)) ?? []), { op: 'delete', kind: RESOURCES, key }];
+    return [...removeSystem(doc.identity), ...((await hooks?.beforeDelete?.(doc)) ?? []), { op: 'delete', kind: RESOURCES, key, ...(version === undefined ? {} : { ifVersion: version }) }];
   }
 
   /**

@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo, Server as NetServer } from 'node:net';
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import { openStore } from '../store/index.js';
-import type { Store } from '../store/types.js';
+import { StoreUnavailableError, type Store } from '../store/types.js';
 import { Sealer } from '../crypto/masterKey.js';
 import { ensureTls } from '../crypto/ca.js';
 import { ensureTenant } from '../directory/bootstrap.js';
@@ -163,10 +163,23 @@ export async function startMimic(opts: StartOptions): Promise<Mimic> {
   }
 }
 
+/** Seconds a caller is asked to wait when the store is unavailable (a PostgreSQL restart takes a few). */
+const STORE_RETRY_AFTER_SECONDS = 2;
+
 /** Adapts a Handler to Node's request listener; an unexpected error answers 500, never crashes. */
 export function serve(handler: Handler) {
   return (raw: IncomingMessage, res: ServerResponse) => {
     const failed = (err: unknown) => {
+      if (err instanceof StoreUnavailableError) {
+        // The database is restarting or out of reach: a transient condition the caller may retry,
+        // answered as Azure answers one (503 with Retry-After), not as a fault of the request.
+        console.error('mimic: store unavailable on', raw.method, raw.url, '-', (err.cause as Error)?.message ?? err.message);
+        if (!res.headersSent) {
+          res.setHeader('retry-after', String(STORE_RETRY_AFTER_SECONDS));
+          sendJson(res, 503, { error: { code: 'ServiceUnavailable', message: 'The service is temporarily unavailable: its database cannot be reached. Retry the request.' } });
+        } else res.destroy();
+        return;
+      }
       console.error('mimic: unhandled error on', raw.method, raw.url, err);
       if (!res.headersSent) sendJson(res, 500, { error: { code: 'InternalServerError', message: 'An internal error occurred; see the Mimic log.' } });
       else res.destroy();

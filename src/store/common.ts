@@ -28,6 +28,8 @@ export interface CheckedDelete {
   kind: string;
   key: string;
   mustExist: boolean;
+  /** undefined when the op has no version precondition. */
+  ifVersion: number | undefined;
 }
 
 export type EncodedOp = EncodedPut | CheckedDelete;
@@ -39,11 +41,14 @@ export function encodeOps(ops: Op[]): EncodedOp[] {
     if (typeof op?.kind !== 'string' || typeof op.key !== 'string') {
       throw new TypeError('store op needs string kind and key');
     }
-    if (op.op === 'put') {
+    if (op.op === 'put' || op.op === 'delete') {
       const v = op.ifVersion;
       if (v !== undefined && !(Number.isSafeInteger(v) && v >= 0)) {
         throw new TypeError(`ifVersion must be a non-negative integer, got ${String(v)}`);
       }
+    }
+    if (op.op === 'put') {
+      const v = op.ifVersion;
       return {
         op: 'put',
         kind: op.kind,
@@ -54,7 +59,7 @@ export function encodeOps(ops: Op[]): EncodedOp[] {
       };
     }
     if (op.op === 'delete') {
-      return { op: 'delete', kind: op.kind, key: op.key, mustExist: op.mustExist === true };
+      return { op: 'delete', kind: op.kind, key: op.key, mustExist: op.mustExist === true, ifVersion: op.ifVersion };
     }
     throw new TypeError(`unknown store op ${String((op as { op?: unknown }).op)}`);
   });

@@ -2,7 +2,8 @@
 // the list is append-only: never edit a shipped migration, add a new one instead.
 
 import type { Database } from 'better-sqlite3';
-import type { Pool, PoolClient } from 'pg';
+import type { Pool } from 'pg';
+import { checkout } from './pg-connection.js';
 
 export interface Migration {
   version: number;
@@ -79,7 +80,7 @@ export function migrateSqlite(db: Database): number[] {
  * and later ones find nothing to do. Returns the versions applied by this call.
  */
 export async function migratePostgres(pool: Pool): Promise<number[]> {
-  const client: PoolClient = await pool.connect();
+  const { client, release } = await checkout(pool);
   let broken: Error | undefined;
   try {
     await client.query('BEGIN');
@@ -104,6 +105,6 @@ export async function migratePostgres(pool: Pool): Promise<number[]> {
       throw err;
     }
   } finally {
-    client.release(broken);
+    release(broken);
   }
 }

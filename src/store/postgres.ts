@@ -6,10 +6,13 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { encodeOps, Listeners, planList, type EncodedOp } from './common.js';
 import { migratePostgres } from './migrations.js';
+import { checkout, isUnavailable } from './pg-connection.js';
 import { NotificationListener } from './pg-listener.js';
-import { ConflictError, type Change, type Entry, type ListOptions, type Op, type Store, type TextEntry } from './types.js';
+import { ConflictError, StoreUnavailableError, type Change, type Entry, type ListOptions, type Op, type Store, type TextEntry } from './types.js';
 
 export const CHANGE_CHANNEL = 'mimic_changes';
+/** application_name of an instance's listener connection: this prefix and the instance id. */
+const LISTENER_PREFIX = 'mimic-listener-';
 /** NOTIFY payloads are capped at 8000 bytes; above this the value is left out and re-read. */
 export const INLINE_VALUE_LIMIT = 7000;
 
@@ -56,6 +59,11 @@ const SQL = {
     text: `WITH w AS (DELETE FROM docs WHERE kind = $1 AND key = $2 RETURNING version)
       SELECT version, pg_notify('${CHANGE_CHANNEL}', $3::text) FROM w`,
   },
+  deleteIfVersion: {
+    name: 'mimic_delete_if_version',
+    text: `WITH w AS (DELETE FROM docs WHERE kind = $1 AND key = $2 AND version = $4 RETURNING version)
+      SELECT version, pg_notify('${CHANGE_CHANNEL}', $3::text) FROM w`,
+  },
 };
 
 /** Indexed by (has upper bound ? 1 : 0) | (has after ? 2 : 0); LIMIT NULL means no limit. */
@@ -68,6 +76,11 @@ const LIST_SQL = [0, 1, 2, 3].map((shape) => {
     ` ORDER BY key LIMIT $${++n}`;
   return { name: `mimic_list_${shape}`, text };
 });
+
+/** Rethrows a connection-class failure as StoreUnavailableError, anything else as it is. */
+function unavailableOr(err: unknown): never {
+  throw isUnavailable(err) ? new StoreUnavailableError(err) : err;
+}
 
 /** A change this instance committed, ready to hand to local listeners. */
 interface Applied {
@@ -112,7 +125,7 @@ export class PostgresStore implements Store {
       {
         connectionString: options.url,
         // Names the connection so operators (and tests) can find this instance's listener.
-        application_name: `mimic-listener-${this.instanceId}`,
+        application_name: `${LISTENER_PREFIX}${this.instanceId}`,
         keepAlive: true,
       },
       CHANGE_CHANNEL,
@@ -146,7 +159,7 @@ export class PostgresStore implements Store {
 
   async getText(kind: string, key: string): Promise<TextEntry | undefined> {
     this.assertOpen();
-    const res = await this.pool.query<[string, number]>({ ...SQL.get, values: [kind, key], rowMode: 'array' });
+    const res = await this.pool.query<[string, number]>({ ...SQL.get, values: [kind, key], rowMode: 'array' }).catch(unavailableOr);
     const row = res.rows[0];
     return row === undefined ? undefined : { text: row[0], version: row[1] };
   }
@@ -154,7 +167,7 @@ export class PostgresStore implements Store {
   async list<T = unknown>(kind: string, options?: ListOptions): Promise<Entry<T>[]> {
     this.assertOpen();
     const { shape, params: values } = planList(kind, options, null);
-    const res = await this.pool.query<[string, string, number]>({ ...LIST_SQL[shape]!, values, rowMode: 'array' });
+    const res = await this.pool.query<[string, string, number]>({ ...LIST_SQL[shape]!, values, rowMode: 'array' }).catch(unavailableOr);
     return res.rows.map(([key, value, version]) => ({ key, value: JSON.parse(value) as T, version }));
   }
 
@@ -163,12 +176,16 @@ export class PostgresStore implements Store {
     const encoded = encodeOps(ops);
     if (encoded.length === 0) return;
     let applied: Applied[];
-    if (encoded.length === 1) {
-      // A single statement commits atomically on its own: one round trip.
-      const one = await this.applyOne(this.pool, encoded[0]!);
-      applied = one ? [one] : [];
-    } else {
-      applied = await this.applyBatch(encoded);
+    try {
+      if (encoded.length === 1) {
+        // A single statement commits atomically on its own: one round trip.
+        const one = await this.applyOne(this.pool, encoded[0]!);
+        applied = one ? [one] : [];
+      } else {
+        applied = await this.applyBatch(encoded);
+      }
+    } catch (err) {
+      unavailableOr(err);
     }
     for (const a of applied) this.emitLocal(a);
   }
@@ -189,6 +206,15 @@ export class PostgresStore implements Store {
     return this.resyncListeners.add(listener);
   }
 
+  /** Every instance keeps one listener connection named after it while it is open. */
+  async liveInstances(): Promise<Set<string>> {
+    this.assertOpen();
+    const res = await this.pool
+      .query<[string]>({ name: 'mimic_live_instances', text: `SELECT substr(application_name, ${LISTENER_PREFIX.length + 1}) FROM pg_stat_activity WHERE datname = current_database() AND starts_with(application_name, '${LISTENER_PREFIX}')`, rowMode: 'array' })
+      .catch(unavailableOr);
+    return new Set([this.instanceId, ...res.rows.map((r) => r[0])]);
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -199,7 +225,7 @@ export class PostgresStore implements Store {
   }
 
   private async applyBatch(ops: EncodedOp[]): Promise<Applied[]> {
-    const client = await this.pool.connect();
+    const { client, release } = await checkout(this.pool);
     let broken: Error | undefined;
     try {
       await client.query('BEGIN');
@@ -218,7 +244,7 @@ export class PostgresStore implements Store {
         throw err;
       }
     } finally {
-      client.release(broken);
+      release(broken);
     }
   }
 
@@ -230,9 +256,19 @@ export class PostgresStore implements Store {
     const { kind, key } = op;
     const head = { origin: this.instanceId, kind, key, seq: this.seq++ };
     if (op.op === 'delete') {
+      if (op.ifVersion === 0) {
+        // "Must not exist": there is nothing to delete, or the precondition fails.
+        if (((await db.query({ ...SQL.get, values: [kind, key] })).rowCount ?? 0) > 0) throw new ConflictError(kind, key, 'version');
+        if (op.mustExist) throw new ConflictError(kind, key, 'missing');
+        return undefined;
+      }
       const payload = JSON.stringify({ ...head, deleted: true } satisfies Payload);
-      const res = await db.query({ ...SQL.delete, values: [kind, key, payload] });
+      const res = op.ifVersion === undefined ? await db.query({ ...SQL.delete, values: [kind, key, payload] }) : await db.query({ ...SQL.deleteIfVersion, values: [kind, key, payload, op.ifVersion] });
       if (res.rowCount === 0) {
+        if (op.ifVersion !== undefined) {
+          const missing = op.mustExist && (await db.query({ ...SQL.get, values: [kind, key] })).rowCount === 0;
+          throw new ConflictError(kind, key, missing ? 'missing' : 'version');
+        }
         if (op.mustExist) throw new ConflictError(kind, key, 'missing');
         return undefined;
       }

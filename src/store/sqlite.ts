@@ -59,6 +59,7 @@ export class SqliteStore implements Store {
   private readonly insertIfAbsentStmt: Stmt;
   private readonly updateIfVersionStmt: Stmt;
   private readonly deleteStmt: Stmt;
+  private readonly deleteIfVersionStmt: Stmt;
   /** Indexed by (has upper bound ? 1 : 0) | (has after ? 2 : 0). */
   private readonly listStmts: Stmt[];
   private readonly applyTxn: Database.Transaction<(ops: EncodedOp[]) => Applied[]>;
@@ -108,6 +109,7 @@ export class SqliteStore implements Store {
         )
         .pluck(true);
       this.deleteStmt = db.prepare('DELETE FROM docs WHERE kind = ? AND key = ? RETURNING version').pluck(true);
+      this.deleteIfVersionStmt = db.prepare('DELETE FROM docs WHERE kind = ? AND key = ? AND version = ? RETURNING version').pluck(true);
       this.listStmts = [0, 1, 2, 3].map((shape) =>
         db
           .prepare(
@@ -221,8 +223,15 @@ export class SqliteStore implements Store {
   private applyOne(op: EncodedOp): Applied | undefined {
     const { kind, key } = op;
     if (op.op === 'delete') {
-      const old = this.deleteStmt.get(kind, key);
+      if (op.ifVersion === 0) {
+        // "Must not exist": there is nothing to delete, or the precondition fails.
+        if (this.getStmt.get(kind, key) !== undefined) throw new ConflictError(kind, key, 'version');
+        if (op.mustExist) throw new ConflictError(kind, key, 'missing');
+        return undefined;
+      }
+      const old = op.ifVersion === undefined ? this.deleteStmt.get(kind, key) : this.deleteIfVersionStmt.get(kind, key, op.ifVersion);
       if (old === undefined) {
+        if (op.ifVersion !== undefined) throw new ConflictError(kind, key, op.mustExist && this.getStmt.get(kind, key) === undefined ? 'missing' : 'version');
         if (op.mustExist) throw new ConflictError(kind, key, 'missing');
         return undefined; // nothing was there: no change to report
       }

@@ -40,6 +40,11 @@ export type Op =
       key: string;
       /** Fail the whole batch with ConflictError if the key does not exist. */
       mustExist?: boolean;
+      /**
+       * Fail the whole batch with ConflictError (reason 'version') unless the stored version
+       * equals this: deletes exactly what was read, not a newer write. 0 means "must not exist".
+       */
+      ifVersion?: number;
     };
 
 export interface Change {
@@ -100,6 +105,13 @@ export interface Store {
    */
   onResync?(listener: () => void): () => void;
 
+  /**
+   * Ids of the store instances open on this database right now (this one included), for work
+   * an instance owns while it lives (a running deployment). PostgreSQL only; absent on SQLite,
+   * whose single process owns everything.
+   */
+  liveInstances?(): Promise<Set<string>>;
+
   close(): Promise<void>;
 }
 
@@ -111,5 +123,16 @@ export class ConflictError extends Error {
   ) {
     super(`store conflict on ${kind}/${key}: ${reason}`);
     this.name = 'ConflictError';
+  }
+}
+
+/**
+ * The database cannot be reached right now (PostgreSQL restarting, connection cut): the operation
+ * did not complete, or its outcome is unknown, and may be retried. Servers answer 503.
+ */
+export class StoreUnavailableError extends Error {
+  constructor(cause: unknown) {
+    super(`the store is unavailable: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+    this.name = 'StoreUnavailableError';
   }
 }

@@ -11,6 +11,7 @@ const run = promisify(execFile);
 
 // This file runs as dist/test/helpers/pg.js; the package root is three levels up.
 const setupScript = fileURLToPath(new URL('../../../scripts/pg-setup.sh', import.meta.url));
+const restartClusterScript = fileURLToPath(new URL('../../../scripts/pg-restart-cluster.sh', import.meta.url));
 
 let adminUrl: Promise<string> | undefined;
 
@@ -35,8 +36,9 @@ async function withAdmin<T>(url: string, fn: (client: pg.Client) => Promise<T>):
   }
 }
 
-export async function pgTestDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
-  const admin = await getAdminUrl();
+/** A fresh database on the shared cluster, or on the cluster of the given admin URL. */
+export async function pgTestDatabase(adminUrlOf?: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const admin = adminUrlOf ?? (await getAdminUrl());
   const name = `mimic_test_${randomBytes(6).toString('hex')}`;
   const ident = pg.escapeIdentifier(name);
   await withAdmin(admin, (c) => c.query(`CREATE DATABASE ${ident} ENCODING 'UTF8' TEMPLATE template0`));
@@ -53,5 +55,21 @@ export async function pgTestDatabase(): Promise<{ url: string; drop(): Promise<v
         await c.query(`DROP DATABASE IF EXISTS ${ident} WITH (FORCE)`);
       });
     },
+  };
+}
+
+/**
+ * The cluster a test may stop and start (scripts/pg-restart-cluster.sh: 15/mimicrestart on port
+ * 5441), never the shared one other tests use at the same time.
+ */
+export async function restartableCluster(): Promise<{ adminUrl: string; stop(): Promise<void>; start(): Promise<void> }> {
+  const script = (arg: string) => run('bash', [restartClusterScript, arg], { timeout: 120_000 });
+  const { stdout } = await script('setup');
+  const adminUrl = stdout.trim().split('\n').pop() ?? '';
+  if (!/^postgres(ql)?:\/\//.test(adminUrl)) throw new Error(`pg-restart-cluster.sh printed no URL: ${stdout}`);
+  return {
+    adminUrl,
+    stop: async () => void (await script('stop')),
+    start: async () => void (await script('start')),
   };
 }

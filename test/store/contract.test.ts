@@ -287,6 +287,21 @@ function storeContract(name: string, makeBacking: () => Promise<Backing>): void 
       });
     });
 
+    test('delete ifVersion: deletes the version read, conflicts on a newer one or a missing key', async () => {
+      const kind = freshKind();
+      await store.put(kind, 'k', 1);
+      await store.put(kind, 'k', 2);
+      await assert.rejects(store.apply([{ op: 'delete', kind, key: 'k', ifVersion: 1 }]), { name: 'ConflictError', reason: 'version' });
+      assert.deepEqual(await store.get(kind, 'k'), { key: 'k', value: 2, version: 2 }, 'a newer write is not deleted');
+      await assert.rejects(store.apply([{ op: 'delete', kind, key: 'k', ifVersion: 0 }]), { reason: 'version' });
+      await store.apply([{ op: 'delete', kind, key: 'k', ifVersion: 2 }]);
+      assert.equal(await store.get(kind, 'k'), undefined);
+      await assert.rejects(store.apply([{ op: 'delete', kind, key: 'k', ifVersion: 2 }]), { reason: 'version' });
+      await assert.rejects(store.apply([{ op: 'delete', kind, key: 'k', ifVersion: 2, mustExist: true }]), { reason: 'missing' });
+      await store.apply([{ op: 'delete', kind, key: 'k', ifVersion: 0 }]); // absent, as required: nothing to do
+      await assert.rejects(store.apply([{ op: 'delete', kind, key: 'k', ifVersion: -1 }]), TypeError);
+    });
+
     test('a failed precondition anywhere in a batch leaves nothing written', async () => {
       const kind = freshKind();
       await store.put(kind, 'existing', 'orig');
@@ -295,6 +310,7 @@ function storeContract(name: string, makeBacking: () => Promise<Backing>): void 
         { failing: { op: 'put', kind, key: 'existing', value: 'x', ifAbsent: true }, reason: 'exists' },
         { failing: { op: 'put', kind, key: 'existing', value: 'x', ifVersion: 7 }, reason: 'version' },
         { failing: { op: 'delete', kind, key: 'ghost', mustExist: true }, reason: 'missing' },
+        { failing: { op: 'delete', kind, key: 'existing', ifVersion: 9 }, reason: 'version' },
       ];
       for (const { failing, reason } of cases) {
         await assert.rejects(

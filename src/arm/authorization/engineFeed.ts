@@ -3,6 +3,7 @@
 // instance or (through PostgreSQL NOTIFY) by any other instance on the same database.
 // The API handlers read the mirror, so listing assignments never waits on the database.
 import type { Change, Store } from '../../store/types.js';
+import { follow } from '../../store/follow.js';
 import type { AuthzEngine } from '../../authz/index.js';
 import {
   CUSTOM_ROLES,
@@ -12,8 +13,6 @@ import {
   type StoredRoleAssignment,
   type StoredRoleDefinition,
 } from './model.js';
-
-const KINDS = new Set([CUSTOM_ROLES, ROLE_ASSIGNMENTS, DENY_ASSIGNMENTS]);
 
 export type FeedListener = (kind: string, key: string, value: unknown) => void;
 
@@ -40,11 +39,13 @@ export class AuthzFeed {
     // Changes that arrive while the initial lists are read are replayed after them, in
     // order, so the last word on every key is the newest one.
     let pending: Change[] | undefined = [];
-    feed.unsubscribe = store.subscribe((c) => {
-      if (!KINDS.has(c.kind)) return;
+    // After a lost change feed (PostgreSQL listener reconnected) the kinds are read again: an
+    // assignment removed on another instance meanwhile must stop granting here too.
+    const follower = follow(store, [CUSTOM_ROLES, ROLE_ASSIGNMENTS, DENY_ASSIGNMENTS], (c) => {
       if (pending) pending.push(c);
       else feed.applySafely(c.kind, c.key, c.deleted ? undefined : c.value);
-    });
+    }, (kind) => feed.keysOf(kind));
+    feed.unsubscribe = () => follower.close();
     try {
       // Roles first so assignments find their definitions.
       for (const e of await store.list(CUSTOM_ROLES)) feed.applySafely(CUSTOM_ROLES, e.key, e.value);
@@ -65,6 +66,14 @@ export class AuthzFeed {
   onChange(listener: FeedListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** The store keys held for a kind. */
+  private keysOf(kind: string): Iterable<string> {
+    if (kind === CUSTOM_ROLES) return this.customRoles.keys();
+    if (kind === ROLE_ASSIGNMENTS) return this.assignments.keys();
+    if (kind === DENY_ASSIGNMENTS) return this.denyAssignments.keys();
+    return [];
   }
 
   isBuiltinRole(guid: string): boolean {

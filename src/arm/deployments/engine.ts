@@ -5,7 +5,7 @@
 // and its operations in the store, so they survive a restart (a run cut short is marked Failed).
 import { createHash, randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import type { Op, Store } from '../../store/types.js';
+import { ConflictError, StoreUnavailableError, type Op, type Store } from '../../store/types.js';
 import { sendEmpty, sendJson, type Handler, type Request } from '../../server/http.js';
 import { ArmError, invalidContent, resourceGroupNotFound } from '../errors.js';
 import { keyOf } from '../ids.js';
@@ -42,6 +42,9 @@ const ACTIONS = {
 
 /** Abort reason of runs stopped because the process shuts down (they end Failed, not Canceled). */
 const SHUTDOWN = 'shutdown';
+/** How often instances sharing PostgreSQL look for deployments of instances that went away. */
+const SWEEP_MS = 10_000;
+
 const interrupted = (name: string): ErrorResponse => ({ code: 'DeploymentInterrupted', message: `The deployment '${name}' was interrupted: Mimic stopped while it was running. Deploy again.` });
 
 const NAME_PATTERN = /^[-\w._()]{1,64}$/;
@@ -73,6 +76,10 @@ export class DeploymentEngine {
   private readonly runs = new Map<string, Run>();
   /** Deployments being planned: a second PUT under the same name meanwhile is refused like a running one. */
   private readonly planning = new Set<string>();
+  private closing = false;
+  private sweep?: NodeJS.Timeout;
+  /** Runners of unfinished deployments found not connected at the previous sweep. */
+  private missingRunners = new Set<string>();
 
   constructor(
     private readonly store: Store,
@@ -82,16 +89,48 @@ export class DeploymentEngine {
     private readonly handle: () => Handler,
   ) {}
 
-  /** At start: a deployment that was running when the previous process stopped will never finish. */
-  async failInterrupted(): Promise<void> {
+  /**
+   * A deployment whose runner has stopped will never finish: mark it Failed. With the embedded
+   * store that is every unfinished one at start (the previous process is gone). Instances sharing
+   * PostgreSQL fail only the runs of instances no longer connected, at start and then every
+   * SWEEP_MS, so an instance starting does not fail another's running deployment, and one that
+   * died does not leave its deployments Running while the others stay up.
+   */
+  async failInterrupted(opts: { sweeping?: boolean } = {}): Promise<void> {
+    const live = await this.store.liveInstances?.();
+    // While PostgreSQL restarts, a live instance's listener is briefly away: a sweep fails a
+    // runner only once it was missing at the previous sweep too (SWEEP_MS is well above the
+    // listener's longest reconnection delay).
+    const missing = new Set<string>();
     for (const e of await this.store.list<StoredDeployment>(DEPLOYMENTS)) {
       const d = e.value;
       if (d.properties.provisioningState !== 'Accepted' && d.properties.provisioningState !== 'Running') continue;
+      if (this.runs.has(e.key) || (live && d.runner !== undefined && live.has(d.runner))) continue;
+      if (opts.sweeping && d.runner !== undefined) {
+        missing.add(d.runner);
+        if (!this.missingRunners.has(d.runner)) continue;
+      }
       d.properties.provisioningState = 'Failed';
       d.properties.error = interrupted(d.name);
       d.properties.duration = isoDuration(Date.now() - d.startedAt);
-      await this.store.put(DEPLOYMENTS, e.key, d);
+      try {
+        // At the version read: a run that moved on meanwhile (or a new run) is left alone.
+        await this.store.apply([{ op: 'put', kind: DEPLOYMENTS, key: e.key, value: d, ifVersion: e.version }]);
+      } catch (err) {
+        if (!(err instanceof ConflictError)) throw err;
+      }
     }
+    if (opts.sweeping) this.missingRunners = missing;
+  }
+
+  /** On a shared store, keeps failing the runs of instances that went away (see failInterrupted). */
+  sweepInterrupted(everyMs = SWEEP_MS): void {
+    if (!this.store.liveInstances) return;
+    this.sweep = setInterval(() => {
+      this.failInterrupted({ sweeping: true }).catch((err: unknown) => {
+        if (!(err instanceof StoreUnavailableError)) console.error('mimic: could not check for interrupted deployments:', err);
+      });
+    }, everyMs).unref();
   }
 
   /** A deleted resource group takes its deployment history with it, as in Azure (its runs are canceled). */
@@ -105,6 +144,8 @@ export class DeploymentEngine {
 
   /** Waits for every run (at shutdown, after canceling them). */
   async close(): Promise<void> {
+    this.closing = true;
+    clearInterval(this.sweep);
     for (const r of this.runs.values()) r.abort.abort(SHUTDOWN);
     await Promise.allSettled([...this.runs.values()].map((r) => r.done));
   }
@@ -368,6 +409,7 @@ export class DeploymentEngine {
       template: input.template,
       asyncOperationId: randomUUID(),
       startedAt: now,
+      runner: this.store.instanceId,
     };
     const old = await this.store.list(DEPLOYMENT_OPERATIONS, { prefix: key + '/operations/' });
     await this.store.apply([...old.map((e) => ({ op: 'delete' as const, kind: DEPLOYMENT_OPERATIONS, key: e.key })), { op: 'put', kind: DEPLOYMENTS, key, value: d }]);
@@ -381,6 +423,10 @@ export class DeploymentEngine {
     const run: Run = { abort, done: Promise.resolve() };
     run.done = this.run(caller, scope, d, plan, abort.signal)
       .catch(async (err: unknown) => {
+        if (err instanceof StoreUnavailableError) {
+          await this.finish(d, 'Failed', { error: { code: 'ServiceUnavailable', message: 'The deployment stopped: the database could not be reached. Deploy again.' } }).catch(() => undefined);
+          return;
+        }
         console.error('mimic: deployment', d.id, 'failed unexpectedly:', err);
         await this.finish(d, 'Failed', { error: { code: 'InternalServerError', message: 'The deployment stopped on an internal error; see the Mimic log.' } }).catch(() => undefined);
       })
@@ -435,7 +481,18 @@ export class DeploymentEngine {
     if (extra.error) d.properties.error = extra.error;
     if (extra.outputs) d.properties.outputs = extra.outputs;
     if (extra.outputResources) d.properties.outputResources = extra.outputResources;
-    await this.store.put(DEPLOYMENTS, keyOf(d.id), d);
+    // A deployment always ends: if the database is unreachable (PostgreSQL restarting), the end is
+    // written once it answers again, rather than the deployment staying Running for good. Given up
+    // at shutdown only (the next start marks it interrupted).
+    for (let delay = 100; ; delay = Math.min(delay * 2, 2000)) {
+      try {
+        await this.store.put(DEPLOYMENTS, keyOf(d.id), d);
+        return;
+      } catch (err) {
+        if (!(err instanceof StoreUnavailableError) || this.closing) throw err;
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
   }
 
   /**

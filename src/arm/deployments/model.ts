@@ -44,6 +44,8 @@ export interface StoredDeployment {
   template: Record<string, unknown>;
   asyncOperationId: string;
   startedAt: number;
+  /** The store instance running it (instances sharing PostgreSQL fail only the runs of dead ones). */
+  runner?: string;
 }
 
 export interface OperationProperties {
@@ -84,6 +86,6 @@ export function statusName(status: number): string {
 }
 
 export function deploymentView(d: StoredDeployment): Record<string, unknown> {
-  const { template: _t, asyncOperationId: _a, startedAt: _s, ...view } = d;
+  const { template: _t, asyncOperationId: _a, startedAt: _s, runner: _r, ...view } = d;
   return view;
 }

@@ -13,6 +13,9 @@ export const setupDeployments: ModuleSetup = async (ctx) => {
     return ctx.handle;
   });
   await engine.failInterrupted();
+  // MIMIC_DEPLOYMENT_SWEEP_MS: tests shorten the sweep (a runner must be missing at two in a row).
+  const sweepMs = Number(ctx.env.MIMIC_DEPLOYMENT_SWEEP_MS);
+  engine.sweepInterrupted(Number.isFinite(sweepMs) && sweepMs >= 100 ? sweepMs : undefined);
   ctx.onClose.push(() => engine.close());
   // Deleting a resource group (here, or on another instance sharing the store) removes its deployments.
   const unsubscribe = ctx.store.subscribe((c) => {

@@ -2,6 +2,7 @@
 // feed (this instance's writes and, with PostgreSQL, every other instance's), so routing a
 // data-plane request never waits on the database.
 import type { Change, Store } from '../../store/types.js';
+import { follow } from '../../store/follow.js';
 import { RESOURCES, type StoredResource } from '../../arm/model.js';
 import { VAULT_TYPE, vaultInfoOf, type VaultInfo } from './vaultModel.js';
 
@@ -15,7 +16,9 @@ export class VaultIndex {
 
   static async load(store: Store): Promise<VaultIndex> {
     const index = new VaultIndex();
-    index.unsubscribe = store.subscribe((c) => index.onChange(c));
+    // Resyncs after a lost change feed hand it every resource again (and deletions as deletes).
+    const follower = follow(store, [RESOURCES], (c) => index.onChange(c), () => index.nameByKey.keys());
+    index.unsubscribe = () => follower.close();
     for (const e of await store.list<StoredResource>(RESOURCES, { prefix: '/subscriptions/' })) {
       if (VAULT_KEY.test(e.key) && e.value.type.toLowerCase() === VAULT_TYPE) index.set(e.key, e.value);
     }

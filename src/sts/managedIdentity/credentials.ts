@@ -8,6 +8,7 @@
 // Azure hands out a new one.
 import { randomBytes } from 'node:crypto';
 import type { Change, Op, Store } from '../../store/types.js';
+import { follow } from '../../store/follow.js';
 import { hashSecret } from '../../crypto/masterKey.js';
 import type { HostIndex, HostRecord } from './hosts.js';
 import type { ServedFlavour } from './flavours.js';
@@ -48,7 +49,9 @@ export class HostCredentials {
 
   static async load(store: Store, hosts: HostIndex): Promise<HostCredentials> {
     const c = new HostCredentials(store, hosts);
-    c.unsubscribe = store.subscribe((ch) => c.onChange(ch));
+    // Resyncs after a lost change feed drop secrets retired elsewhere meanwhile.
+    const follower = follow(store, [HOST_CREDENTIALS], (ch) => c.onChange(ch), () => c.byHash.keys());
+    c.unsubscribe = () => follower.close();
     for (const e of await store.list<StoredHostCredential>(HOST_CREDENTIALS)) c.byHash.set(e.key, e.value);
     c.unlisten = hosts.onIdentityChange((key) => {
       // Outside the change-feed callback: the store may still be committing the change.

@@ -4,6 +4,7 @@
 // is when its endpoint secrets rotate.
 import { createHash } from 'node:crypto';
 import type { Change, Store } from '../../store/types.js';
+import { follow } from '../../store/follow.js';
 import { RESOURCES, type StoredIdentity, type StoredResource } from '../../arm/model.js';
 import { keyOf } from '../../arm/ids.js';
 
@@ -42,7 +43,9 @@ export class HostIndex {
   static async load(store: Store): Promise<HostIndex> {
     const index = new HostIndex();
     // Subscribe first so no change slips between the listing and the feed.
-    index.unsubscribe = store.subscribe((c) => index.onChange(c));
+    // Resyncs after a lost change feed hand it every resource again (and deletions as deletes).
+    const follower = follow(store, [RESOURCES], (c) => index.onChange(c), () => index.hosts.keys());
+    index.unsubscribe = () => follower.close();
     for (const e of await store.list<StoredResource>(RESOURCES)) {
       if (!index.hosts.has(e.key)) index.hosts.set(e.key, toHost(e.key, e.value));
     }
