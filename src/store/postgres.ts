@@ -32,6 +32,8 @@ interface Payload {
 const NOTIFY_TAIL = `SELECT version, pg_notify('${CHANGE_CHANNEL}', $4::text || version::text || $5::text) FROM w`;
 const SQL = {
   get: { name: 'mimic_get', text: 'SELECT value, version FROM docs WHERE kind = $1 AND key = $2' },
+  /** A share lock: the row cannot change until this transaction ends (other checks may share it). */
+  check: { name: 'mimic_check', text: 'SELECT version FROM docs WHERE kind = $1 AND key = $2 FOR SHARE' },
   upsert: {
     name: 'mimic_upsert',
     text: `WITH w AS (
@@ -254,6 +256,11 @@ export class PostgresStore implements Store {
    */
   private async applyOne(db: pg.Pool | pg.PoolClient, op: EncodedOp): Promise<Applied | undefined> {
     const { kind, key } = op;
+    if (op.op === 'check') {
+      const res = await db.query<{ version: number }>({ ...SQL.check, values: [kind, key] });
+      if ((res.rows[0]?.version ?? 0) !== op.ifVersion) throw new ConflictError(kind, key, 'version');
+      return undefined;
+    }
     const head = { origin: this.instanceId, kind, key, seq: this.seq++ };
     if (op.op === 'delete') {
       if (op.ifVersion === 0) {

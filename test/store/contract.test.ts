@@ -302,6 +302,33 @@ function storeContract(name: string, makeBacking: () => Promise<Backing>): void 
       await assert.rejects(store.apply([{ op: 'delete', kind, key: 'k', ifVersion: -1 }]), TypeError);
     });
 
+    test('check: a precondition on a key the batch does not write; the key is left as it was', async () => {
+      const kind = freshKind();
+      await store.put(kind, 'group', 'g');
+      await store.put(kind, 'group', 'g2');
+      const seen: Change[] = [];
+      const stop = store.subscribe((c) => {
+        if (c.kind === kind) seen.push(c);
+      });
+      try {
+        await store.apply([{ op: 'check', kind, key: 'group', ifVersion: 2 }, { op: 'put', kind, key: 'member', value: 'm' }]);
+        assert.deepEqual(await store.get(kind, 'member'), { key: 'member', value: 'm', version: 1 });
+        assert.deepEqual(await store.get(kind, 'group'), { key: 'group', value: 'g2', version: 2 }, 'the checked key is not written');
+        assert.deepEqual(seen.map((c) => c.key), ['member'], 'a check announces no change');
+        await assert.rejects(store.apply([{ op: 'put', kind, key: 'member', value: 'stale' }, { op: 'check', kind, key: 'group', ifVersion: 1 }]), { name: 'ConflictError', kind, key: 'group', reason: 'version' });
+        assert.equal((await store.get(kind, 'member'))?.value, 'm', 'a failed check rolls back the batch');
+        await store.apply([{ op: 'check', kind, key: 'absent', ifVersion: 0 }, { op: 'put', kind, key: 'member', value: 'm2' }]);
+        await assert.rejects(store.apply([{ op: 'check', kind, key: 'group', ifVersion: 0 }]), { reason: 'version' });
+        await store.delete(kind, 'group');
+        await assert.rejects(store.apply([{ op: 'check', kind, key: 'group', ifVersion: 2 }, { op: 'put', kind, key: 'member', value: 'orphan' }]), { reason: 'version' });
+        assert.equal((await store.get(kind, 'member'))?.value, 'm2');
+        await assert.rejects(store.apply([{ op: 'check', kind, key: 'group' } as never]), TypeError);
+        await assert.rejects(store.apply([{ op: 'check', kind, key: 'group', ifVersion: 1.5 }]), TypeError);
+      } finally {
+        stop();
+      }
+    });
+
     test('a failed precondition anywhere in a batch leaves nothing written', async () => {
       const kind = freshKind();
       await store.put(kind, 'existing', 'orig');
