@@ -30,4 +30,7 @@ export const notFound = (type: string, name: string, rg?: string) =>
 
 export const resourceGroupNotFound = (rg: string) => new ArmError(404, 'ResourceGroupNotFound', `Resource group '${rg}' could not be found.`);
 
+/** A write in (or of) a resource group whose deletion has begun: Azure's words. */
+export const resourceGroupBeingDeleted = (rg: string) => new ArmError(409, 'ResourceGroupBeingDeleted', `The resource group '${rg}' is in deprovisioning state and cannot perform this operation.`);
+
 export const invalidContent = (message: string) => new ArmError(400, 'InvalidRequestContent', message);

@@ -1,9 +1,9 @@
 // The Resource Manager's operations on resource groups and resources, independent of HTTP.
 // Every write commits the resource and the directory changes it implies in one store batch.
-import { ConflictError, type Op, type Store } from '../store/types.js';
+import { ConflictError, type Entry, type Op, type Store } from '../store/types.js';
 import { DerivedCache } from '../store/derived.js';
 import type { TenantInfo } from '../directory/types.js';
-import { ArmError, notFound, resourceGroupNotFound, invalidContent } from './errors.js';
+import { ArmError, notFound, resourceGroupBeingDeleted, resourceGroupNotFound, invalidContent } from './errors.js';
 import { PRINCIPALS, type ServicePrincipal } from '../directory/types.js';
 import { formatResourceId, fullType, keyOf, parseResourceId, resourceGroupId, type ResourceId, type ResourceTarget } from './ids.js';
 import { hostTypeOf } from './hostTypes.js';
@@ -98,23 +98,53 @@ export class ArmService {
   // ---- resource groups -----------------------------------------------------------------
 
   async getResourceGroup(caller: Caller, sub: string, rg: string): Promise<StoredResourceGroup> {
+    return (await this.readGroupEntry(caller, sub, rg)).value;
+  }
+
+  private async readGroupEntry(caller: Caller, sub: string, rg: string): Promise<Entry<StoredResourceGroup>> {
     this.requireSubscription(sub);
     const id = resourceGroupId(this.tenant.subscriptionId, rg);
     this.authorizer.check(caller, 'Microsoft.Resources/subscriptions/resourceGroups/read', id);
     const e = await this.store.get<StoredResourceGroup>(RESOURCE_GROUPS, keyOf(id));
     if (!e) throw resourceGroupNotFound(rg);
-    return e.value;
+    return e;
   }
 
   async resourceGroupExists(sub: string, rg: string): Promise<StoredResourceGroup | undefined> {
+    return (await this.groupEntry(sub, rg))?.value;
+  }
+
+  private async groupEntry(sub: string, rg: string): Promise<Entry<StoredResourceGroup> | undefined> {
     this.requireSubscription(sub);
-    return (await this.store.get<StoredResourceGroup>(RESOURCE_GROUPS, keyOf(resourceGroupId(this.tenant.subscriptionId, rg))))?.value;
+    return this.store.get<StoredResourceGroup>(RESOURCE_GROUPS, keyOf(resourceGroupId(this.tenant.subscriptionId, rg)));
+  }
+
+  /**
+   * Runs a write that is conditional on the versions it read (of resources and of their group)
+   * again while it loses races, with a short random pause so writers that lost together do not
+   * collide again in step; 409 after MAX_WRITE_ATTEMPTS losses.
+   */
+  private async retrying<T>(what: string, once: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await once();
+      } catch (err) {
+        if (!(err instanceof ConflictError) || (err.kind !== RESOURCES && err.kind !== RESOURCE_GROUPS)) throw err;
+        if (attempt >= MAX_WRITE_ATTEMPTS) throw new ArmError(409, 'AnotherOperationInProgress', `Another operation on ${what} is in progress. Retry the request.`);
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 2 * attempt));
+      }
+    }
   }
 
   async putResourceGroup(caller: Caller, sub: string, rg: string, body: Record<string, unknown>): Promise<WriteResult<StoredResourceGroup>> {
+    return this.retrying(`resource group '${rg}'`, () => this.putResourceGroupOnce(caller, sub, rg, body));
+  }
+
+  private async putResourceGroupOnce(caller: Caller, sub: string, rg: string, body: Record<string, unknown>): Promise<WriteResult<StoredResourceGroup>> {
     this.requireSubscription(sub);
     validateResourceGroupName(rg);
-    const previous = await this.resourceGroupExists(sub, rg);
+    const previousEntry = await this.groupEntry(sub, rg);
+    const previous = previousEntry?.value;
     const id = previous?.id ?? resourceGroupId(this.tenant.subscriptionId, rg);
     this.authorizer.check(caller, 'Microsoft.Resources/subscriptions/resourceGroups/write', id);
     const location = body.location;
@@ -122,6 +152,7 @@ export class ArmService {
     if (previous && normalizeLocation(previous.location) !== normalizeLocation(location)) {
       throw new ArmError(409, 'InvalidResourceGroupLocation', `Invalid resource group location '${location}'. The Resource group already exists in location '${previous.location}'.`);
     }
+    if (previous?.properties.provisioningState === 'Deleting') throw resourceGroupBeingDeleted(previous.name);
     const group: StoredResourceGroup = {
       id,
       name: previous?.name ?? rg,
@@ -131,17 +162,21 @@ export class ArmService {
       ...(typeof body.managedBy === 'string' ? { managedBy: body.managedBy } : {}),
       properties: { provisioningState: 'Succeeded' },
     };
-    await this.store.put(RESOURCE_GROUPS, keyOf(id), group);
+    // Conditional on the version read: a PUT racing the group's deletion cannot undo its Deleting mark.
+    await this.store.apply([{ op: 'put', kind: RESOURCE_GROUPS, key: keyOf(id), value: group, ifVersion: previousEntry?.version ?? 0 }]);
     return { status: previous ? 200 : 201, body: group };
   }
 
   async patchResourceGroup(caller: Caller, sub: string, rg: string, body: Record<string, unknown>): Promise<StoredResourceGroup> {
-    const previous = await this.getResourceGroup(caller, sub, rg);
-    this.authorizer.check(caller, 'Microsoft.Resources/subscriptions/resourceGroups/write', previous.id);
-    const tags = checkTags(body.tags);
-    const group: StoredResourceGroup = { ...previous, ...(tags ? { tags } : {}), ...(typeof body.managedBy === 'string' ? { managedBy: body.managedBy } : {}) };
-    await this.store.put(RESOURCE_GROUPS, keyOf(group.id), group);
-    return group;
+    return this.retrying(`resource group '${rg}'`, async () => {
+      const { value: previous, version } = await this.readGroupEntry(caller, sub, rg);
+      this.authorizer.check(caller, 'Microsoft.Resources/subscriptions/resourceGroups/write', previous.id);
+      if (previous.properties.provisioningState === 'Deleting') throw resourceGroupBeingDeleted(previous.name);
+      const tags = checkTags(body.tags);
+      const group: StoredResourceGroup = { ...previous, ...(tags ? { tags } : {}), ...(typeof body.managedBy === 'string' ? { managedBy: body.managedBy } : {}) };
+      await this.store.apply([{ op: 'put', kind: RESOURCE_GROUPS, key: keyOf(group.id), value: group, ifVersion: version }]);
+      return group;
+    });
   }
 
   /** Every group when the caller may read groups subscription-wide; otherwise the groups it may read (403 if none). */
@@ -156,29 +191,34 @@ export class ArmService {
     return readable;
   }
 
-  /** Deletes the group and everything in it, including the system-assigned identities of its resources. */
+  /**
+   * Deletes the group and everything in it, including the system-assigned identities of its
+   * resources. As in Azure, the group is first marked Deleting: from then on a write in it (or of
+   * it) is refused with 409 ResourceGroupBeingDeleted, and a resource write that read the group
+   * before the mark fails its precondition on the group's version and reads again. So the
+   * resources listed after the mark are all there will be. Each is deleted at the version read:
+   * a racing update means reading again. A delete cut short leaves the group Deleting; deleting
+   * it again finishes the job.
+   */
   async deleteResourceGroup(caller: Caller, sub: string, rg: string): Promise<boolean> {
-    // Each resource inside is deleted at the version read: a racing update means reading again.
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.deleteResourceGroupOnce(caller, sub, rg);
-      } catch (err) {
-        if (!(err instanceof ConflictError) || err.kind !== RESOURCES) throw err;
-        if (attempt >= MAX_WRITE_ATTEMPTS) throw new ArmError(409, 'AnotherOperationInProgress', `Another operation in resource group '${rg}' is in progress. Retry the request.`);
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * 2 * attempt));
-      }
-    }
+    return this.retrying(`resource group '${rg}'`, () => this.deleteResourceGroupOnce(caller, sub, rg));
   }
 
   private async deleteResourceGroupOnce(caller: Caller, sub: string, rg: string): Promise<boolean> {
-    const group = await this.resourceGroupExists(sub, rg);
-    if (!group) return false;
+    const entry = await this.groupEntry(sub, rg);
+    if (!entry) return false;
+    const group = entry.value;
     this.authorizer.check(caller, 'Microsoft.Resources/subscriptions/resourceGroups/delete', group.id);
     const key = keyOf(group.id);
+    let version = entry.version;
+    if (group.properties.provisioningState !== 'Deleting') {
+      await this.store.apply([{ op: 'put', kind: RESOURCE_GROUPS, key, value: { ...group, properties: { ...group.properties, provisioningState: 'Deleting' } }, ifVersion: version }]);
+      version++;
+    }
     const inside = await this.store.list<StoredResource>(RESOURCES, { prefix: key + '/' });
     const ops: Op[] = [];
     for (const e of inside) ops.push(...(await this.deletionOps(e.key, e.value, e.version)));
-    ops.push({ op: 'delete', kind: RESOURCE_GROUPS, key });
+    ops.push({ op: 'delete', kind: RESOURCE_GROUPS, key, ifVersion: version });
     await this.store.apply(ops);
     return true;
   }
@@ -189,6 +229,14 @@ export class ArmService {
     const group = await this.resourceGroupExists(r.subscriptionId, r.resourceGroup);
     if (!group) throw resourceGroupNotFound(r.resourceGroup);
     return group;
+  }
+
+  /** The group a resource is written in, as read (its version goes into the write's batch); 409 while it is being deleted. */
+  private async requireWritableGroup(r: ResourceId): Promise<Entry<StoredResourceGroup>> {
+    const entry = await this.groupEntry(r.subscriptionId, r.resourceGroup);
+    if (!entry) throw resourceGroupNotFound(r.resourceGroup);
+    if (entry.value.properties.provisioningState === 'Deleting') throw resourceGroupBeingDeleted(entry.value.name);
+    return entry;
   }
 
   /** The id with the resource group's stored spelling and the catalog's spelling of the type. */
@@ -264,23 +312,14 @@ export class ArmService {
    * overwriting it and leaving the first one's service principal without a resource.
    */
   async putResource(caller: Caller, r: ResourceId, body: Record<string, unknown>, mode: 'put' | 'patch', opts: { apiVersion?: string } = {}): Promise<WriteResult<Record<string, unknown>>> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.putResourceOnce(caller, r, body, mode, opts);
-      } catch (err) {
-        if (!(err instanceof ConflictError) || err.kind !== RESOURCES) throw err;
-        if (attempt >= MAX_WRITE_ATTEMPTS) throw new ArmError(409, 'AnotherOperationInProgress', `Another operation on '${formatResourceId(r)}' is in progress. Retry the request.`);
-        // A short random pause, so writers that lost together do not collide again in step.
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * 2 * attempt));
-      }
-    }
+    return this.retrying(`'${formatResourceId(r)}'`, () => this.putResourceOnce(caller, r, body, mode, opts));
   }
 
   private async putResourceOnce(caller: Caller, r: ResourceId, body: Record<string, unknown>, mode: 'put' | 'patch', opts: { apiVersion?: string }): Promise<WriteResult<Record<string, unknown>>> {
     this.requireSubscription(r.subscriptionId);
     const type = fullType(r);
     const typeLower = type.toLowerCase();
-    const group = await this.requireGroup(r);
+    const { value: group, version: groupVersion } = await this.requireWritableGroup(r);
     const key = keyOf(formatResourceId(r));
     const previousEntry = await this.store.get<StoredResource>(RESOURCES, key);
     const previous = previousEntry?.value;
@@ -327,7 +366,10 @@ export class ArmService {
       mode,
     );
     if (identity.identity) doc.identity = identity.identity;
-    const ops: Op[] = [...identity.ops];
+    // The group as read, first in the same transaction: a write that read it before its deletion
+    // began (or before a tag update) fails here and starts again, instead of landing in a deleted
+    // group. On PostgreSQL the check holds a share lock, so the Deleting mark waits for this commit.
+    const ops: Op[] = [{ op: 'check', kind: RESOURCE_GROUPS, key: keyOf(group.id), ifVersion: groupVersion }, ...identity.ops];
     if (hooks?.beforeWrite) ops.push(...(await hooks.beforeWrite(doc, { caller, tenantId: this.tenant.tenantId, previous, mode, body, apiVersion: opts.apiVersion, parent })));
     ops.push({ op: 'put', kind: RESOURCES, key, value: doc, ifVersion: previousEntry?.version ?? 0 });
     await this.store.apply(ops);
@@ -351,15 +393,7 @@ export class ArmService {
    * identity) cannot leave a principal behind: the delete starts again from the newer state.
    */
   async deleteResource(caller: Caller, r: ResourceId): Promise<boolean> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.deleteResourceOnce(caller, r);
-      } catch (err) {
-        if (!(err instanceof ConflictError) || err.kind !== RESOURCES) throw err;
-        if (attempt >= MAX_WRITE_ATTEMPTS) throw new ArmError(409, 'AnotherOperationInProgress', `Another operation on '${formatResourceId(r)}' is in progress. Retry the request.`);
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * 2 * attempt));
-      }
-    }
+    return this.retrying(`'${formatResourceId(r)}'`, () => this.deleteResourceOnce(caller, r));
   }
 
   private async deleteResourceOnce(caller: Caller, r: ResourceId): Promise<boolean> {

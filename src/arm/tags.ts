@@ -3,7 +3,7 @@
 // delete = remove all). Authorized with Microsoft.Resources/tags/{read,write,delete} at the scope,
 // as in Azure, so a Tag Contributor can tag what it cannot otherwise change.
 import type { Store } from '../store/types.js';
-import { ArmError, invalidContent, notFound, resourceGroupNotFound } from './errors.js';
+import { ArmError, invalidContent, notFound, resourceGroupBeingDeleted, resourceGroupNotFound } from './errors.js';
 import { fullType, keyOf, parseResourceId } from './ids.js';
 import { RESOURCE_GROUPS, RESOURCES, type Caller, type StoredResource, type StoredResourceGroup } from './model.js';
 import type { Authorizer } from './service.js';
@@ -87,6 +87,8 @@ export class ScopeTags {
     if (holder.kind === SUBSCRIPTION_TAGS) await this.store.put(SUBSCRIPTION_TAGS, holder.key, next);
     else {
       const e = await this.store.get<{ tags?: Tags }>(holder.kind, holder.key);
+      // As in Azure, a group whose deletion has begun takes no more writes.
+      if (holder.kind === RESOURCE_GROUPS && (e?.value as StoredResourceGroup | undefined)?.properties?.provisioningState === 'Deleting') throw resourceGroupBeingDeleted((e!.value as StoredResourceGroup).name);
       if (e) await this.store.apply([{ op: 'put', kind: holder.kind, key: holder.key, value: { ...e.value, tags: next }, ifVersion: e.version }]);
     }
     return this.view(holder, next);

@@ -32,7 +32,15 @@ export interface CheckedDelete {
   ifVersion: number | undefined;
 }
 
-export type EncodedOp = EncodedPut | CheckedDelete;
+/** A version precondition on a key the batch does not write. */
+export interface CheckedCheck {
+  op: 'check';
+  kind: string;
+  key: string;
+  ifVersion: number;
+}
+
+export type EncodedOp = EncodedPut | CheckedDelete | CheckedCheck;
 
 /** Validates a batch and serialises its values before any engine work starts. */
 export function encodeOps(ops: Op[]): EncodedOp[] {
@@ -41,9 +49,9 @@ export function encodeOps(ops: Op[]): EncodedOp[] {
     if (typeof op?.kind !== 'string' || typeof op.key !== 'string') {
       throw new TypeError('store op needs string kind and key');
     }
-    if (op.op === 'put' || op.op === 'delete') {
+    if (op.op === 'put' || op.op === 'delete' || op.op === 'check') {
       const v = op.ifVersion;
-      if (v !== undefined && !(Number.isSafeInteger(v) && v >= 0)) {
+      if ((v !== undefined || op.op === 'check') && !(Number.isSafeInteger(v) && (v as number) >= 0)) {
         throw new TypeError(`ifVersion must be a non-negative integer, got ${String(v)}`);
       }
     }
@@ -61,6 +69,7 @@ export function encodeOps(ops: Op[]): EncodedOp[] {
     if (op.op === 'delete') {
       return { op: 'delete', kind: op.kind, key: op.key, mustExist: op.mustExist === true, ifVersion: op.ifVersion };
     }
+    if (op.op === 'check') return { op: 'check', kind: op.kind, key: op.key, ifVersion: op.ifVersion };
     throw new TypeError(`unknown store op ${String((op as { op?: unknown }).op)}`);
   });
 }

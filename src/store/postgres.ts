@@ -4,7 +4,7 @@
 
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { encodeOps, Listeners, planList, type EncodedOp } from './common.js';
+import { encodeOps, Listeners, planList, type CheckedCheck, type EncodedOp, type EncodedPut } from './common.js';
 import { migratePostgres } from './migrations.js';
 import { checkout, isUnavailable } from './pg-connection.js';
 import { NotificationListener } from './pg-listener.js';
@@ -32,6 +32,8 @@ interface Payload {
 const NOTIFY_TAIL = `SELECT version, pg_notify('${CHANGE_CHANNEL}', $4::text || version::text || $5::text) FROM w`;
 const SQL = {
   get: { name: 'mimic_get', text: 'SELECT value, version FROM docs WHERE kind = $1 AND key = $2' },
+  /** A share lock: the row cannot change until this transaction ends (other checks may share it). */
+  check: { name: 'mimic_check', text: 'SELECT version FROM docs WHERE kind = $1 AND key = $2 FOR SHARE' },
   upsert: {
     name: 'mimic_upsert',
     text: `WITH w AS (
@@ -64,6 +66,28 @@ const SQL = {
     text: `WITH w AS (DELETE FROM docs WHERE kind = $1 AND key = $2 AND version = $4 RETURNING version)
       SELECT version, pg_notify('${CHANGE_CHANNEL}', $3::text) FROM w`,
   },
+};
+
+/**
+ * The conditional puts with a check folded in (`g`: the checked row, share-locked; the write
+ * happens only if its version is the one expected), for a batch of one check and one put: one
+ * statement, so a resource write without principals costs one round trip, not BEGIN, check,
+ * put and COMMIT. `checked` tells a failed check from a failed write.
+ */
+function guarded(name: string, n: number, write: (ok: string) => string): { name: string; text: string } {
+  const ok = `COALESCE((SELECT version FROM g), 0) = $${n + 2}`;
+  return {
+    name,
+    text: `WITH g AS (SELECT version FROM docs WHERE kind = $${n} AND key = $${n + 1} FOR SHARE),
+      w AS (${write(ok)} RETURNING version)
+      SELECT (SELECT version FROM g) AS checked, w.version,
+        CASE WHEN w.version IS NOT NULL THEN pg_notify('${CHANGE_CHANNEL}', $4::text || w.version::text || $5::text) END
+      FROM (SELECT 1) AS one LEFT JOIN w ON true`,
+  };
+}
+const GUARDED = {
+  insertIfAbsent: guarded('mimic_guarded_insert_if_absent', 6, (ok) => `INSERT INTO docs (kind, key, value, version) SELECT $1::text, $2::text, $3::text, 1 WHERE ${ok} ON CONFLICT (kind, key) DO NOTHING`),
+  updateIfVersion: guarded('mimic_guarded_update_if_version', 7, (ok) => `UPDATE docs SET value = $3, version = version + 1 WHERE kind = $1 AND key = $2 AND version = $6 AND ${ok}`),
 };
 
 /** Indexed by (has upper bound ? 1 : 0) | (has after ? 2 : 0); LIMIT NULL means no limit. */
@@ -177,9 +201,10 @@ export class PostgresStore implements Store {
     if (encoded.length === 0) return;
     let applied: Applied[];
     try {
-      if (encoded.length === 1) {
+      const [first, second] = encoded;
+      if (encoded.length === 1 || (encoded.length === 2 && first!.op === 'check' && second!.op === 'put' && foldable(first!, second!))) {
         // A single statement commits atomically on its own: one round trip.
-        const one = await this.applyOne(this.pool, encoded[0]!);
+        const one = encoded.length === 1 ? await this.applyOne(this.pool, first!) : await this.applyOne(this.pool, second!, first as CheckedCheck);
         applied = one ? [one] : [];
       } else {
         applied = await this.applyBatch(encoded);
@@ -252,8 +277,13 @@ export class PostgresStore implements Store {
    * Runs one op. Throws ConflictError when its precondition fails; the statement then
    * changed nothing, and a surrounding transaction is rolled back by the caller.
    */
-  private async applyOne(db: pg.Pool | pg.PoolClient, op: EncodedOp): Promise<Applied | undefined> {
+  private async applyOne(db: pg.Pool | pg.PoolClient, op: EncodedOp, guard?: CheckedCheck): Promise<Applied | undefined> {
     const { kind, key } = op;
+    if (op.op === 'check') {
+      const res = await db.query<{ version: number }>({ ...SQL.check, values: [kind, key] });
+      if ((res.rows[0]?.version ?? 0) !== op.ifVersion) throw new ConflictError(kind, key, 'version');
+      return undefined;
+    }
     const head = { origin: this.instanceId, kind, key, seq: this.seq++ };
     if (op.op === 'delete') {
       if (op.ifVersion === 0) {
@@ -296,6 +326,14 @@ export class PostgresStore implements Store {
       sql = SQL.upsert;
       values = [kind, key, op.text, before, after];
       reason = 'version'; // unreachable: an unconditional upsert always returns a row
+    }
+    if (guard) {
+      const folded = sql === SQL.insertIfAbsent ? GUARDED.insertIfAbsent : GUARDED.updateIfVersion;
+      const res = await db.query<{ checked: number | null; version: number | null }>({ ...folded, values: [...values, guard.kind, guard.key, guard.ifVersion] });
+      const row = res.rows[0]!;
+      if ((row.checked ?? 0) !== guard.ifVersion) throw new ConflictError(guard.kind, guard.key, 'version');
+      if (row.version === null) throw new ConflictError(kind, key, reason);
+      return { kind, key, deleted: false, version: row.version, text: op.text };
     }
     if (op.ifAbsent && op.ifVersion !== undefined && op.ifVersion !== 0) {
       // Absent and at a positive version cannot both hold: report which one fails, write nothing.
@@ -361,4 +399,12 @@ export class PostgresStore implements Store {
   private assertOpen(): void {
     if (this.closed) throw new Error('store is closed');
   }
+}
+
+/** A check and a put that one guarded statement can run: a conditional put (not a contradictory one) of another key. */
+function foldable(check: EncodedOp, put: EncodedOp): boolean {
+  if (check.op !== 'check' || put.op !== 'put') return false;
+  const p = put as EncodedPut;
+  if (p.ifAbsent ? p.ifVersion !== undefined && p.ifVersion !== 0 : p.ifVersion === undefined) return false;
+  return check.kind !== p.kind || check.key !== p.key;
 }

@@ -222,6 +222,12 @@ export class SqliteStore implements Store {
   /** Runs inside the transaction; throwing rolls the whole batch back. */
   private applyOne(op: EncodedOp): Applied | undefined {
     const { kind, key } = op;
+    if (op.op === 'check') {
+      // The IMMEDIATE transaction holds the write lock, so the entry cannot change before commit.
+      const row = this.getStmt.get(kind, key) as [string, number] | undefined;
+      if ((row?.[1] ?? 0) !== op.ifVersion) throw new ConflictError(kind, key, 'version');
+      return undefined;
+    }
     if (op.op === 'delete') {
       if (op.ifVersion === 0) {
         // "Must not exist": there is nothing to delete, or the precondition fails.

@@ -45,6 +45,19 @@ export type Op =
        * equals this: deletes exactly what was read, not a newer write. 0 means "must not exist".
        */
       ifVersion?: number;
+    }
+  | {
+      /**
+       * Writes nothing: fails the whole batch with ConflictError (reason 'version') unless the
+       * stored version of a key the batch reads but does not write equals this (0: absent). Lets a
+       * write depend on another entry as read (a resource on its resource group). PostgreSQL
+       * holds a share lock on the row until the batch commits, so a concurrent write of it waits;
+       * an absent key cannot be locked there, so 0 is checked but not held.
+       */
+      op: 'check';
+      kind: string;
+      key: string;
+      ifVersion: number;
     };
 
 export interface Change {

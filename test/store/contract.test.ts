@@ -302,6 +302,33 @@ function storeContract(name: string, makeBacking: () => Promise<Backing>): void 
       await assert.rejects(store.apply([{ op: 'delete', kind, key: 'k', ifVersion: -1 }]), TypeError);
     });
 
+    test('check: a precondition on a key the batch does not write; the key is left as it was', async () => {
+      const kind = freshKind();
+      await store.put(kind, 'group', 'g');
+      await store.put(kind, 'group', 'g2');
+      const seen: Change[] = [];
+      const stop = store.subscribe((c) => {
+        if (c.kind === kind) seen.push(c);
+      });
+      try {
+        await store.apply([{ op: 'check', kind, key: 'group', ifVersion: 2 }, { op: 'put', kind, key: 'member', value: 'm' }]);
+        assert.deepEqual(await store.get(kind, 'member'), { key: 'member', value: 'm', version: 1 });
+        assert.deepEqual(await store.get(kind, 'group'), { key: 'group', value: 'g2', version: 2 }, 'the checked key is not written');
+        assert.deepEqual(seen.map((c) => c.key), ['member'], 'a check announces no change');
+        await assert.rejects(store.apply([{ op: 'put', kind, key: 'member', value: 'stale' }, { op: 'check', kind, key: 'group', ifVersion: 1 }]), { name: 'ConflictError', kind, key: 'group', reason: 'version' });
+        assert.equal((await store.get(kind, 'member'))?.value, 'm', 'a failed check rolls back the batch');
+        await store.apply([{ op: 'check', kind, key: 'absent', ifVersion: 0 }, { op: 'put', kind, key: 'member', value: 'm2' }]);
+        await assert.rejects(store.apply([{ op: 'check', kind, key: 'group', ifVersion: 0 }]), { reason: 'version' });
+        await store.delete(kind, 'group');
+        await assert.rejects(store.apply([{ op: 'check', kind, key: 'group', ifVersion: 2 }, { op: 'put', kind, key: 'member', value: 'orphan' }]), { reason: 'version' });
+        assert.equal((await store.get(kind, 'member'))?.value, 'm2');
+        await assert.rejects(store.apply([{ op: 'check', kind, key: 'group' } as never]), TypeError);
+        await assert.rejects(store.apply([{ op: 'check', kind, key: 'group', ifVersion: 1.5 }]), TypeError);
+      } finally {
+        stop();
+      }
+    });
+
     test('a failed precondition anywhere in a batch leaves nothing written', async () => {
       const kind = freshKind();
       await store.put(kind, 'existing', 'orig');
@@ -348,6 +375,34 @@ function storeContract(name: string, makeBacking: () => Promise<Backing>): void 
         { key: 'other', value: 'o', version: 1 },
       ]);
       await store.apply([]);
+    });
+
+    test('check with one conditional put (a resource write on its group; one statement on PostgreSQL): the same outcomes, and other instances hear of it', async () => {
+      const kind = freshKind();
+      await store.put(kind, 'group', 'g');
+      const other = backing.engine === 'sqlite' ? store : await backing.open();
+      const heard: Change[] = [];
+      const stop = other.subscribe((c) => {
+        if (c.kind === kind && c.key === 'member') heard.push(c);
+      });
+      try {
+        await store.apply([{ op: 'check', kind, key: 'group', ifVersion: 1 }, { op: 'put', kind, key: 'member', value: 'm1', ifVersion: 0 }]);
+        await store.apply([{ op: 'check', kind, key: 'group', ifVersion: 1 }, { op: 'put', kind, key: 'member', value: 'm2', ifVersion: 1 }]);
+        assert.deepEqual(await store.get(kind, 'member'), { key: 'member', value: 'm2', version: 2 });
+        // A failed check, a failed write: each names its own key, and nothing is written.
+        await assert.rejects(store.apply([{ op: 'check', kind, key: 'group', ifVersion: 2 }, { op: 'put', kind, key: 'member', value: 'no', ifVersion: 2 }]), { name: 'ConflictError', key: 'group', reason: 'version' });
+        await assert.rejects(store.apply([{ op: 'check', kind, key: 'group', ifVersion: 1 }, { op: 'put', kind, key: 'member', value: 'no', ifVersion: 1 }]), { name: 'ConflictError', key: 'member', reason: 'version' });
+        await assert.rejects(store.apply([{ op: 'check', kind, key: 'group', ifVersion: 1 }, { op: 'put', kind, key: 'member', value: 'no', ifAbsent: true }]), { key: 'member', reason: 'exists' });
+        await assert.rejects(store.apply([{ op: 'check', kind, key: 'nothing', ifVersion: 1 }, { op: 'put', kind, key: 'other', value: 'no', ifVersion: 0 }]), { key: 'nothing', reason: 'version' });
+        await store.apply([{ op: 'check', kind, key: 'nothing', ifVersion: 0 }, { op: 'put', kind, key: 'other', value: 'yes', ifVersion: 0 }]);
+        assert.deepEqual(await store.get(kind, 'member'), { key: 'member', value: 'm2', version: 2 });
+        assert.equal((await store.get(kind, 'group'))?.version, 1, 'the checked key is not written');
+        for (let i = 0; i < 100 && heard.length < 2; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+        assert.deepEqual(heard.map((c) => [c.value, c.version]), [['m1', 1], ['m2', 2]]);
+      } finally {
+        stop();
+        if (other !== store) await other.close();
+      }
     });
 
     test('compare-and-swap between concurrent writers (two instances where the engine allows): exactly one wins', async () => {
