@@ -165,6 +165,8 @@ export interface Origin {
   vars: Record<string, string>;
   /** Sends a request as text (placeholders filled), applying the oracle. */
   send(text: string, defaultHost?: string, authorization?: string): Promise<Answer>;
+  /** As `send`, through another handler (a managed-identity listener's); also returns the parts sent. */
+  sendTo(handler: Handler, text: string, defaultHost: string, authorization?: string): Promise<Answer & { parts: RequestParts }>;
   close(): Promise<void>;
 }
 
@@ -186,13 +188,21 @@ export async function startOrigin(): Promise<Origin> {
     adminObjectId: mimic.context.tenant.adminObjectId,
     armToken: await token('https://management.azure.com/.default'),
     vaultToken: await token('https://vault.azure.net/.default'),
+    graphToken: await token('https://graph.microsoft.com/.default'),
+    adminClientId: admin.AZURE_CLIENT_ID!,
+    adminSecret: admin.AZURE_CLIENT_SECRET!,
   };
   const send = (text: string, defaultHost = 'management.azure.com', authorization = `Bearer ${vars.armToken}`) => dispatch(handler, parseRequestText(text, vars, defaultHost, authorization));
+  const sendTo = async (h: Handler, text: string, defaultHost: string, authorization?: string) => {
+    const parts = parseRequestText(text, vars, defaultHost, authorization);
+    return { ...(await dispatch(h, parts)), parts };
+  };
   return {
     mimic,
     handler,
     vars,
     send,
+    sendTo,
     async close() {
       await mimic.close();
       await rm(dataDir, { recursive: true, force: true });

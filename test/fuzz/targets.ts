@@ -26,6 +26,7 @@ import { jsonNestingExceeds, toRequest } from '../../src/server/http.js';
 import { formatResourceId, keyOf, parseResourceId } from '../../src/arm/ids.js';
 import { normalizeScope, scopeCovers, TENANT_ROOT } from '../../src/authz/scope.js';
 import { actionMatches } from '../../src/authz/actionPattern.js';
+import { IDENTITY_TARGETS } from './identityTargets.js';
 
 // ---------------------------------------------------------------------------------------------
 // ARM template language
@@ -400,7 +401,7 @@ const storageRequest: FuzzTarget = {
 };
 
 export const TARGETS: Record<string, FuzzTarget> = Object.fromEntries(
-  [templateExpression, templateDeployment, abacCondition, pathsAndScopes, armRequest, keyvaultRequest, storageRequest].map((t) => [t.name, t]),
+  [templateExpression, templateDeployment, abacCondition, pathsAndScopes, armRequest, keyvaultRequest, storageRequest, ...Object.values(IDENTITY_TARGETS)].map((t) => [t.name, t]),
 );
 
 /**

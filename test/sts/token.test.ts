@@ -75,6 +75,21 @@ describe('token service', () => {
     assert.equal(r.json.error, 'invalid_request');
   });
 
+  test('client credentials in a Basic Authorization header: form-urlencoded as RFC 6749 says; a bad encoding is a 401, not a 500', async () => {
+    const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
+    const body = new URLSearchParams({ grant_type: 'client_credentials', scope: 'https://vault.azure.net/.default' }).toString();
+    const headers = (auth: string) => ({ 'content-type': 'application/x-www-form-urlencoded', authorization: auth });
+    let r = await call(mimic, 'POST', `/${tenant}/oauth2/v2.0/token`, { body, headers: headers(basic(encodeURIComponent(mimic.adminEnv.AZURE_CLIENT_ID!), encodeURIComponent(mimic.adminEnv.AZURE_CLIENT_SECRET!))) });
+    assert.equal(r.status, 200, JSON.stringify(r.json));
+    // Found while writing the tokenEndpoint fuzz target (corpus regress-basic-bad-encoding).
+    for (const [id, secret] of [['a', '%ZZ'], ['%E0%A4%A', 'x'], [mimic.adminEnv.AZURE_CLIENT_ID!, '%']]) {
+      r = await call(mimic, 'POST', `/${tenant}/oauth2/v2.0/token`, { body, headers: headers(basic(id!, secret!)) });
+      assert.equal(r.status, 401, JSON.stringify(r.json));
+      assert.equal(r.json.error, 'invalid_client');
+      assert.match(r.json.error_description, /^AADSTS50012: /);
+    }
+  });
+
   test('trailing-slash behaviour: both forms accepted, aud echoes the request', async () => {
     for (const resource of ['https://storage.azure.com', 'https://storage.azure.com/']) {
       const r = await call(mimic, 'POST', `/${tenant}/oauth2/token`, form({ ...creds(), resource }));
