@@ -51,13 +51,14 @@ function no501(a: Answer, what: string): void {
 
 const TENANT_ALIASES = new Set(['common', 'organizations', 'consumers']);
 const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+const FUZZ_SUBJECT = 'repo:contoso/app:ref:refs/heads/main';
 
 const STS_TOKENS = [
   ...HTTP_TOKENS, '/{tenantId}', '/common', '/organizations', '/oauth2/token', '/oauth2/v2.0/token', '/v2.0/.well-known/openid-configuration', '/.well-known/openid-configuration', '/discovery/keys',
   '/discovery/v2.0/keys', '/discovery/instance', 'api-version=1.1', 'authorization_endpoint=', 'grant_type=', 'client_credentials', 'authorization_code', 'refresh_token', 'password',
   'urn:ietf:params:oauth:grant-type:jwt-bearer', 'client_id=', '{adminClientId}', 'client_secret=', '{adminSecret}', 'scope=', 'resource=', 'https%3A%2F%2Fmanagement.azure.com%2F.default',
   'https://management.azure.com/', 'https://vault.azure.net', 'https://storage.azure.com/.default', 'https://graph.microsoft.com/.default', '/.default', 'openid', 'offline_access', 'profile',
-  'client_assertion=', 'client_assertion_type=', JWT_BEARER, 'eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9', 'eyJhbGciOiJub25lIn0', '.', 'Authorization: Basic ', 'x-client-SKU: MSAL.Python',
+  'client_assertion=', '{assertion}', '{uaiClientId}', 'client_assertion_type=', JWT_BEARER, 'eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9', 'eyJhbGciOiJub25lIn0', '.', 'Authorization: Basic ', 'x-client-SKU: MSAL.Python',
 ];
 
 const tokenEndpoint: FuzzTarget = {
@@ -66,6 +67,26 @@ const tokenEndpoint: FuzzTarget = {
   dictionary: STS_TOKENS,
   maxLength: 16384,
   slowMs: HTTP_SLOW_MS,
+  async setup() {
+    // A user-assigned identity trusting a local issuer, and one assertion that issuer signed:
+    // `{assertion}` for `{uaiClientId}` is the one valid client assertion an input can carry.
+    const o = await ensureOrigin();
+    const rg = '/subscriptions/{subscriptionId}/resourceGroups/fuzz';
+    const ok = async (text: string) => {
+      const a = await o.send(text);
+      if (a.status >= 300) throw new Error(`tokenEndpoint fuzz setup: ${a.status} ${a.text}`);
+      return JSON.parse(a.text) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    };
+    const json = 'content-type: application/json';
+    await ok(`PUT ${rg}?api-version=2025-04-01\n${json}\n\n{"location":"eastus"}`);
+    const uai = await ok(`PUT ${rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/fuzz-uai?api-version=2023-01-31\n${json}\n\n{"location":"eastus"}`);
+    const issued = await ok(`POST /subscriptions/{subscriptionId}/providers/Mimic.Federation/issuers/fuzz/tokens?api-version=2024-01-01\n${json}\n\n{"subject":"${FUZZ_SUBJECT}","lifetimeSeconds":86400}`);
+    await ok(`PUT ${uai.id}/federatedIdentityCredentials/fuzz-fic?api-version=2023-01-31\n${json}\n\n${JSON.stringify({ properties: { issuer: issued.issuer, subject: FUZZ_SUBJECT, audiences: ['api://AzureADTokenExchange'] } })}`);
+    Object.assign(o.vars, { assertion: issued.token, uaiClientId: uai.properties.clientId });
+    // The seed with the valid assertion must get its token, or the property below tests nothing.
+    const check = await o.sendTo(o.handler, `POST /{tenantId}/oauth2/v2.0/token\ncontent-type: application/x-www-form-urlencoded\n\ngrant_type=client_credentials&client_id={uaiClientId}&client_assertion_type=${encodeURIComponent(JWT_BEARER)}&client_assertion={assertion}&scope=https%3A%2F%2Fvault.azure.net%2F.default`, 'login.microsoftonline.com', '');
+    if (check.status !== 200) throw new Error(`tokenEndpoint fuzz setup: the valid assertion got ${check.status} ${check.text}`);
+  },
   teardown: closeOrigin,
   async run(input) {
     const o = await ensureOrigin();
@@ -88,7 +109,13 @@ const tokenEndpoint: FuzzTarget = {
     if (a.status !== 200 || (rest !== 'oauth2/token' && rest !== 'oauth2/v2.0/token')) return;
     // A token only for the administrator's own secret: no mutation of the secret (or the id) gets one.
     const form = new URLSearchParams(a.parts.body.toString('utf8'));
-    if (form.get('client_assertion')) throw new OracleFailure(`${what}: a token for a client assertion no issuer signed`);
+    const assertion = form.get('client_assertion');
+    if (assertion) {
+      // Only the assertion the issuer signed, for the identity that trusts it.
+      if (assertion !== o.vars.assertion) throw new OracleFailure(`${what}: a token for an assertion the issuer did not sign: ${assertion.slice(0, 400)}`);
+      if (form.get('client_id') !== o.vars.uaiClientId) throw new OracleFailure(`${what}: a token for client '${form.get('client_id')}' with another identity's assertion`);
+      return;
+    }
     let secret = form.get('client_secret');
     let clientId = form.get('client_id');
     const basic = /^Basic (.*)$/.exec(a.parts.headers.authorization ?? '');

@@ -17,10 +17,10 @@ import { IDENTITY_TARGETS } from '../fuzz/identityTargets.js';
 
 /** Executions per target, and a time cap for the slower in-process HTTP targets. */
 const EXECS = Number(process.env.FUZZ_EXECS ?? 1000);
-const CAP_MS = Number(process.env.FUZZ_CAP_MS ?? 4000);
+const CAP_MS = Number(process.env.FUZZ_CAP_MS ?? 2500);
 /** The token service, managed-identity, Graph and portal targets: a smaller budget keeps the whole file near a minute. */
-const SMALL_EXECS = Number(process.env.FUZZ_EXECS ?? 400);
-const SMALL_CAP_MS = Number(process.env.FUZZ_CAP_MS ?? 2000);
+const SMALL_EXECS = Number(process.env.FUZZ_EXECS ?? 300);
+const SMALL_CAP_MS = Number(process.env.FUZZ_CAP_MS ?? 1500);
 
 for (const name of Object.keys(TARGETS)) {
   const [execs, capMs] = IDENTITY_TARGETS[name] ? [SMALL_EXECS, SMALL_CAP_MS] : [EXECS, CAP_MS];

@@ -90,6 +90,14 @@ describe('token service', () => {
     }
   });
 
+  test('a token with characters outside base64url is refused, though its decoded bytes verify', async () => {
+    const r = await call(mimic, 'POST', `/${tenant}/oauth2/v2.0/token`, form({ ...creds(), scope: 'https://management.azure.com/.default' }));
+    const token = r.json.access_token as string;
+    const get = (t: string) => call(mimic, 'GET', '/subscriptions?api-version=2022-12-01', { headers: { authorization: `Bearer ${t}` } });
+    assert.equal((await get(token)).status, 200);
+    for (const junk of [`${token}!!`, `${token}==`, token.replace('.', '.*')]) assert.equal((await get(junk)).status, 401, junk.slice(-8));
+  });
+
   test('trailing-slash behaviour: both forms accepted, aud echoes the request', async () => {
     for (const resource of ['https://storage.azure.com', 'https://storage.azure.com/']) {
       const r = await call(mimic, 'POST', `/${tenant}/oauth2/token`, form({ ...creds(), resource }));
