@@ -7,23 +7,12 @@ import { join } from 'node:path';
 import type { IncomingMessage } from 'node:http';
 import { PassThrough } from 'node:stream';
 import { OracleFailure, type FuzzTarget } from './engine.js';
-import { startOrigin, type Answer, type Origin, type RequestParts } from './origin.js';
+import { closeOrigin, ensureOrigin, HTTP_SLOW_MS, HTTP_TOKENS, type Answer, type RequestParts } from './origin.js';
 import { toRequest, type Handler } from '../../src/server/http.js';
 import { PORTAL_DIR } from '../../src/portal/setup.js';
 import { PORTAL_HEADER, SESSION_PATH } from '../../src/portal/session.js';
 
-const HTTP_SLOW_MS = 10_000;
-const HTTP_TOKENS = ['\n', '\n\n', '/', '//', '?', '&', '=', '%', '%2e%2e', '%2F', '%00', '%ZZ', '%E0%A4%A', '+', '..', 'Content-Type: application/json', 'Content-Type: application/x-www-form-urlencoded', 'Authorization: ', 'GET ', 'POST ', 'PUT ', 'DELETE ', 'HEAD '];
-
-let origin: Origin | undefined;
-async function ensureOrigin(): Promise<Origin> {
-  origin ??= await startOrigin();
-  return origin;
-}
-async function closeOrigin(): Promise<void> {
-  await origin?.close();
-  origin = undefined;
-}
+const REQUEST_TOKENS = [...HTTP_TOKENS, '%E0%A4%A', '+', 'Content-Type: application/x-www-form-urlencoded', 'GET ', 'POST ', 'PUT ', 'DELETE ', 'HEAD '];
 
 /** The path as the handlers see it (decoded, slashes collapsed). */
 function pathOf(parts: RequestParts): string {
@@ -54,7 +43,7 @@ const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 const FUZZ_SUBJECT = 'repo:contoso/app:ref:refs/heads/main';
 
 const STS_TOKENS = [
-  ...HTTP_TOKENS, '/{tenantId}', '/common', '/organizations', '/oauth2/token', '/oauth2/v2.0/token', '/v2.0/.well-known/openid-configuration', '/.well-known/openid-configuration', '/discovery/keys',
+  ...REQUEST_TOKENS, '/{tenantId}', '/common', '/organizations', '/oauth2/token', '/oauth2/v2.0/token', '/v2.0/.well-known/openid-configuration', '/.well-known/openid-configuration', '/discovery/keys',
   '/discovery/v2.0/keys', '/discovery/instance', 'api-version=1.1', 'authorization_endpoint=', 'grant_type=', 'client_credentials', 'authorization_code', 'refresh_token', 'password',
   'urn:ietf:params:oauth:grant-type:jwt-bearer', 'client_id=', '{adminClientId}', 'client_secret=', '{adminSecret}', 'scope=', 'resource=', 'https%3A%2F%2Fmanagement.azure.com%2F.default',
   'https://management.azure.com/', 'https://vault.azure.net', 'https://storage.azure.com/.default', 'https://graph.microsoft.com/.default', '/.default', 'openid', 'offline_access', 'profile',
@@ -95,10 +84,11 @@ const tokenEndpoint: FuzzTarget = {
     no501(a, what);
     const segs = pathOf(a.parts).split('/').filter(Boolean);
     const first = segs[0]?.toLowerCase() ?? '';
-    // The token service owns the path (router.ts): this tenant, an alias, or any GUID-shaped tenant.
-    const owned = first === o.vars.tenantId || TENANT_ALIASES.has(first) || /^[0-9a-f]{8}-[0-9a-f]{4}-/.test(first);
-    if (!owned) return;
+    // The token service owns the path (router.ts): this tenant, an alias, or any GUID-shaped tenant
+    // (on Entra's host: an input's own Host header may route it to Graph or a vault instead).
+    const owned = a.parts.headers.host === 'login.microsoftonline.com' && (first === o.vars.tenantId || TENANT_ALIASES.has(first) || /^[0-9a-f]{8}-[0-9a-f]{4}-/.test(first));
     if (a.status >= 400) {
+      if (!owned) return;
       // Entra's error shape, which MSAL and azure-identity parse.
       const b = jsonOf(a, what);
       const ok = typeof b.error === 'string' && typeof b.error_description === 'string' && b.error_description.startsWith('AADSTS') && Array.isArray(b.error_codes) && b.error_codes.every((c) => typeof c === 'number');
@@ -106,7 +96,7 @@ const tokenEndpoint: FuzzTarget = {
       return;
     }
     const rest = segs.slice(1).join('/').toLowerCase();
-    if (a.status !== 200 || (rest !== 'oauth2/token' && rest !== 'oauth2/v2.0/token')) return;
+    if (a.status !== 200 || (rest !== 'oauth2/token' && rest !== 'oauth2/v2.0/token') || !a.text.includes('"access_token"')) return;
     // A token only for the administrator's own secret: no mutation of the secret (or the id) gets one.
     const form = new URLSearchParams(a.parts.body.toString('utf8'));
     const assertion = form.get('client_assertion');
@@ -144,7 +134,7 @@ const MI_FLAVOURS = ['imds', 'appService', 'cloudShell', 'machineLearning', 'ser
 /** An input whose request target starts `sf:` goes to the Service Fabric listener. */
 const SF_PREFIX = /^(\s*\S*\s+)sf:/;
 const MI_TOKENS = [
-  ...HTTP_TOKENS, 'sf:', '/{imdsSecret}', '/{cloudShellSecret}', '/metadata/identity/oauth2/token', '/oauth2/token', '/msi/token', '/msi/auth', 'api-version=2018-02-01', 'api-version=2019-08-01',
+  ...REQUEST_TOKENS, 'sf:', '/{imdsSecret}', '/{cloudShellSecret}', '/metadata/identity/oauth2/token', '/oauth2/token', '/msi/token', '/msi/auth', 'api-version=2018-02-01', 'api-version=2019-08-01',
   'api-version=2017-09-01', 'api-version=2019-07-01-preview', 'api-version=2025-04-07', 'resource=', 'https://management.azure.com/', 'https%3A%2F%2Fvault.azure.net', 'https://storage.azure.com/',
   'client_id=', 'clientid=', 'object_id=', 'principal_id=', 'msi_res_id=', 'mi_res_id=', '{uaiClientId}', '{uaiPrincipalId}', '{uaiId}', '{vmClientId}', 'token_sha256_to_refresh=',
   'Metadata: true', 'Metadata: false', 'X-IDENTITY-HEADER: {appServiceSecret}', 'secret: {machineLearningSecret}', 'secret: {serviceFabricSecret}', 'secret: {appServiceSecret}',
@@ -229,7 +219,7 @@ const managedIdentity: FuzzTarget = {
 // Microsoft Graph (and Azure AD Graph) with a Graph-audience token
 
 const GRAPH_TOKENS = [
-  ...HTTP_TOKENS, '/v1.0', '/beta', '/me', '/servicePrincipals', '/servicePrincipals/{adminObjectId}', '/directoryObjects/getByIds', '/users', '/applications', '/groups', '$filter=', '$select=',
+  ...REQUEST_TOKENS, '/v1.0', '/beta', '/me', '/servicePrincipals', '/servicePrincipals/{adminObjectId}', '/directoryObjects/getByIds', '/users', '/applications', '/groups', '$filter=', '$select=',
   '$top=', "appId eq '", "servicePrincipalNames/any(c:c eq '", "displayName eq '", "startswith(displayName,'", "id eq '", '{adminClientId}', '{adminObjectId}', "'", ' and ', ' or ',
   '"ids"', '"types"', '"servicePrincipal"', '"user"', '["{adminObjectId}"]', 'Host: graph.windows.net', 'Authorization: Bearer {armToken}', 'Authorization: Bearer {graphToken}',
   'ConsistencyLevel: eventual', 'client-request-id: fuzz',
@@ -281,7 +271,7 @@ function portalDigests(dir: string): Set<string> {
 let portalFiles: Set<string> | undefined;
 
 const PORTAL_TOKENS = [
-  ...HTTP_TOKENS, SESSION_PATH, '/portal', '/portal/', '/portal/assets/', 'index.html', '/portal/index.html', `${PORTAL_HEADER}: 1`, `${PORTAL_HEADER}: 0`, 'Origin: https://localhost',
+  ...REQUEST_TOKENS, SESSION_PATH, '/portal', '/portal/', '/portal/assets/', 'index.html', '/portal/index.html', `${PORTAL_HEADER}: 1`, `${PORTAL_HEADER}: 0`, 'Origin: https://localhost',
   'Origin: https://evil.example', 'Origin: null', 'Sec-Fetch-Site: same-origin', 'Sec-Fetch-Site: cross-site', 'Sec-Fetch-Site: same-site', 'Host: localhost', 'Host: 127.0.0.1', 'Host: [::1]',
   'Host: management.azure.com', 'Accept-Encoding: br', 'Accept-Encoding: gzip', '"principalId"', '"{adminObjectId}"', '"{vmPrincipalId}"', '00000000-0000-0000-0000-000000000000',
 ];

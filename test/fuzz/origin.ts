@@ -209,3 +209,24 @@ export async function startOrigin(): Promise<Origin> {
     },
   };
 }
+
+/**
+ * A request through a whole Mimic may do real work once (the first storage account wakes the
+ * emulator: about 2 s, more on a loaded machine; RSA key generation); algorithmic blowups are
+ * still caught, and the answer timeout (above) and the hang watchdog stay.
+ */
+export const HTTP_SLOW_MS = 10_000;
+
+/** Dictionary tokens every request-in-text target shares. */
+export const HTTP_TOKENS = ['\n', '\n\n', '/', '//', '?', '&', '=', '%', '%2e%2e', '%2F', '%00', '%ZZ', '..', '%C0%AF', 'api-version=', 'Content-Type: application/json', 'Content-Type: text/plain', 'Authorization: ', 'Authorization: Bearer x', 'If-Match: *', 'If-None-Match: *', 'x-ms-client-request-id: 1'];
+
+/** One Mimic per fuzzing process (each target runs in its own child), started on first use. */
+let shared: Origin | undefined;
+export async function ensureOrigin(): Promise<Origin> {
+  shared ??= await startOrigin();
+  return shared;
+}
+export async function closeOrigin(): Promise<void> {
+  await shared?.close();
+  shared = undefined;
+}
