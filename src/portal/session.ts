@@ -8,12 +8,14 @@ import type { ServerResponse } from 'node:http';
 import { ArmError } from '../arm/errors.js';
 import type { Directory } from '../directory/directory.js';
 import type { ServicePrincipal } from '../directory/types.js';
-import { sendJson, type Request } from '../server/http.js';
+import { BodyTooLargeError, sendJson, type Request } from '../server/http.js';
 import { APP_TOKEN_LIFETIME, MANAGED_IDENTITY_TOKEN_LIFETIME, type TokenService } from '../sts/tokens.js';
 
 export const SESSION_PATH = '/_portal/session';
 export const PORTAL_HEADER = 'x-mimic-portal';
 const ARM_AUDIENCE = 'https://management.azure.com/';
+/** A session request names at most one principal. */
+const MAX_SESSION_BODY = 4096;
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function isLoopback(address: string | undefined): boolean {
@@ -44,7 +46,14 @@ export async function handleSession(req: Request, res: ServerResponse, deps: { t
   const why = refusal(req);
   if (why) throw new ArmError(403, 'Forbidden', why);
   let body: { principalId?: unknown } = {};
-  const text = (await req.body(4096)).toString('utf8');
+  let text: string;
+  try {
+    text = (await req.body(MAX_SESSION_BODY)).toString('utf8');
+  } catch (err) {
+    // Found by the portalApi fuzz target: an oversized body escaped as a 500.
+    if (err instanceof BodyTooLargeError) throw new ArmError(413, 'RequestEntityTooLarge', `The request content size exceeds the maximum size of ${MAX_SESSION_BODY} bytes.`);
+    throw err;
+  }
   if (text.trim()) {
     try {
       body = JSON.parse(text);

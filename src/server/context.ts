@@ -75,6 +75,8 @@ export interface AppContext {
   onReady: Array<(origin: string) => Promise<void> | void>;
   /** The main origin's request handler, for in-process requests (template deployments); set before `onReady`. */
   handle?: Handler;
+  /** Handlers of the extra listeners by name (as in `listeners`), for in-process requests (the fuzz targets). */
+  listenerHandlers?: Record<string, Handler>;
 }
 
 /** Every module exposes one of these; the composition root calls them in order. */

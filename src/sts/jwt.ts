@@ -54,10 +54,16 @@ export interface DecodedJwt {
   signature: Buffer;
 }
 
+/** Three base64url segments (RFC 7515 compact serialization); an unsecured token's signature is empty. */
+const BASE64URL_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+
 export function decodeJwt(token: string): DecodedJwt {
   const first = token.indexOf('.');
   const second = token.indexOf('.', first + 1);
   if (first < 1 || second < 0 || token.indexOf('.', second + 1) >= 0) throw new TokenError('malformed', 'The token is not a JWS compact serialization.');
+  // Buffer's base64url decoder skips characters outside the alphabet: without this check a
+  // signature with junk appended (`...sig!!`) still verified (found by the tokenEndpoint fuzz target).
+  if (!BASE64URL_JWS.test(token)) throw new TokenError('malformed', 'The token is not base64url-encoded.');
   let header: JwtHeader;
   let claims: Claims;
   try {

@@ -69,6 +69,9 @@ export class TokenEndpoint {
     let clientId = form.get('client_id');
     let clientSecret = form.get('client_secret');
     const basic = parseBasic(req.header('authorization'));
+    if (basic === 'malformed') {
+      return sendEntraError(res, 401, 'invalid_client', 50012, 'The client credentials in the Basic Authorization header are not correctly form-urlencoded.');
+    }
     if (basic) {
       clientId ??= basic.id;
       clientSecret ??= basic.secret;
@@ -141,10 +144,16 @@ export class TokenEndpoint {
   }
 }
 
-function parseBasic(header: string | undefined): { id: string; secret: string } | undefined {
+/** RFC 6749 2.3.1: id and secret form-urlencoded, then joined by ':' and base64-encoded. */
+function parseBasic(header: string | undefined): { id: string; secret: string } | 'malformed' | undefined {
   if (!header || !header.startsWith('Basic ')) return undefined;
   const decoded = Buffer.from(header.slice(6), 'base64').toString('utf8');
   const i = decoded.indexOf(':');
   if (i < 0) return undefined;
-  return { id: decodeURIComponent(decoded.slice(0, i)), secret: decodeURIComponent(decoded.slice(i + 1)) };
+  try {
+    return { id: decodeURIComponent(decoded.slice(0, i)), secret: decodeURIComponent(decoded.slice(i + 1)) };
+  } catch {
+    // A bad percent-encoding (`%ZZ`) made decodeURIComponent throw: a 500 before this check.
+    return 'malformed';
+  }
 }

@@ -394,8 +394,10 @@ export async function fuzz(target: FuzzTarget, opts: FuzzOptions = {}): Promise<
   const corpus: string[] = [];
   const known = new Set<string>();
 
-  await target.setup?.();
+  // Precise coverage starts before setup: V8 reports only function-level counts for code that
+  // was compiled and run before it started (a setup that gets a token hid the token endpoint's blocks).
   const probe = new CoverageProbe(target.coverage);
+  await target.setup?.();
   probe.take(); // forget setup's coverage counts
 
   const fail = (input: string, error: string) => {

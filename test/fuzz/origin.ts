@@ -165,6 +165,8 @@ export interface Origin {
   vars: Record<string, string>;
   /** Sends a request as text (placeholders filled), applying the oracle. */
   send(text: string, defaultHost?: string, authorization?: string): Promise<Answer>;
+  /** As `send`, through another handler (a managed-identity listener's); also returns the parts sent. */
+  sendTo(handler: Handler, text: string, defaultHost: string, authorization?: string): Promise<Answer & { parts: RequestParts }>;
   close(): Promise<void>;
 }
 
@@ -186,16 +188,45 @@ export async function startOrigin(): Promise<Origin> {
     adminObjectId: mimic.context.tenant.adminObjectId,
     armToken: await token('https://management.azure.com/.default'),
     vaultToken: await token('https://vault.azure.net/.default'),
+    graphToken: await token('https://graph.microsoft.com/.default'),
+    adminClientId: admin.AZURE_CLIENT_ID!,
+    adminSecret: admin.AZURE_CLIENT_SECRET!,
   };
   const send = (text: string, defaultHost = 'management.azure.com', authorization = `Bearer ${vars.armToken}`) => dispatch(handler, parseRequestText(text, vars, defaultHost, authorization));
+  const sendTo = async (h: Handler, text: string, defaultHost: string, authorization?: string) => {
+    const parts = parseRequestText(text, vars, defaultHost, authorization);
+    return { ...(await dispatch(h, parts)), parts };
+  };
   return {
     mimic,
     handler,
     vars,
     send,
+    sendTo,
     async close() {
       await mimic.close();
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A request through a whole Mimic may do real work once (the first storage account wakes the
+ * emulator: about 2 s, more on a loaded machine; RSA key generation); algorithmic blowups are
+ * still caught, and the answer timeout (above) and the hang watchdog stay.
+ */
+export const HTTP_SLOW_MS = 10_000;
+
+/** Dictionary tokens every request-in-text target shares. */
+export const HTTP_TOKENS = ['\n', '\n\n', '/', '//', '?', '&', '=', '%', '%2e%2e', '%2F', '%00', '%ZZ', '..', '%C0%AF', 'api-version=', 'Content-Type: application/json', 'Content-Type: text/plain', 'Authorization: ', 'Authorization: Bearer x', 'If-Match: *', 'If-None-Match: *', 'x-ms-client-request-id: 1'];
+
+/** One Mimic per fuzzing process (each target runs in its own child), started on first use. */
+let shared: Origin | undefined;
+export async function ensureOrigin(): Promise<Origin> {
+  shared ??= await startOrigin();
+  return shared;
+}
+export async function closeOrigin(): Promise<void> {
+  await shared?.close();
+  shared = undefined;
 }

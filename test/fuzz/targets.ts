@@ -5,7 +5,7 @@ import type { IncomingMessage } from 'node:http';
 import { PassThrough } from 'node:stream';
 import { createHash } from 'node:crypto';
 import { OracleFailure, type FuzzTarget } from './engine.js';
-import { startOrigin, type Origin } from './origin.js';
+import { closeOrigin, ensureOrigin, HTTP_SLOW_MS, HTTP_TOKENS } from './origin.js';
 import { parseExpression } from '../../src/arm/templates/parser.js';
 import { planDeployment, type TemplateHost } from '../../src/arm/templates/index.js';
 import { ExpressionError, TemplateError } from '../../src/arm/templates/errors.js';
@@ -26,6 +26,7 @@ import { jsonNestingExceeds, toRequest } from '../../src/server/http.js';
 import { formatResourceId, keyOf, parseResourceId } from '../../src/arm/ids.js';
 import { normalizeScope, scopeCovers, TENANT_ROOT } from '../../src/authz/scope.js';
 import { actionMatches } from '../../src/authz/actionPattern.js';
+import { IDENTITY_TARGETS } from './identityTargets.js';
 
 // ---------------------------------------------------------------------------------------------
 // ARM template language
@@ -232,21 +233,6 @@ const pathsAndScopes: FuzzTarget = {
 // ---------------------------------------------------------------------------------------------
 // Requests on the main origin (Resource Manager, Key Vault), through the real handler
 
-let origin: Origin | undefined;
-async function ensureOrigin(): Promise<Origin> {
-  origin ??= await startOrigin();
-  return origin;
-}
-
-/**
- * A request through a whole Mimic may do real work once (the first storage account wakes the
- * emulator: about 2 s, more on a loaded machine; RSA key generation); algorithmic blowups are
- * still caught, and the answer timeout (origin.ts) and the hang watchdog stay.
- */
-const HTTP_SLOW_MS = 10_000;
-
-const HTTP_TOKENS = ['\n', '\n\n', '/', '//', '?', '&', '=', '%', '%2e%2e', '%2F', '%00', '%ZZ', '..', '%C0%AF', 'api-version=', 'Content-Type: application/json', 'Content-Type: text/plain', 'Authorization: ', 'Authorization: Bearer x', 'If-Match: *', 'If-None-Match: *', 'x-ms-client-request-id: 1'];
-
 const ARM_TOKENS = [
   ...HTTP_TOKENS, 'GET ', 'PUT ', 'PATCH ', 'DELETE ', 'POST ', 'HEAD ', '/subscriptions/{subscriptionId}', '/resourceGroups/fuzz', '/providers/', 'Microsoft.ManagedIdentity/userAssignedIdentities/',
   'Microsoft.Authorization/roleAssignments/', 'Microsoft.Authorization/roleDefinitions/', 'Microsoft.Authorization/denyAssignments/', 'Microsoft.KeyVault/vaults/', 'Microsoft.Storage/storageAccounts/',
@@ -268,10 +254,7 @@ const armRequest: FuzzTarget = {
     const o = await ensureOrigin();
     await o.send('PUT /subscriptions/{subscriptionId}/resourceGroups/fuzz?api-version=2025-04-01\ncontent-type: application/json\n\n{"location":"eastus"}');
   },
-  async teardown() {
-    await origin?.close();
-    origin = undefined;
-  },
+  teardown: closeOrigin,
   async run(input) {
     const o = await ensureOrigin();
     await o.send(input);
@@ -312,10 +295,7 @@ const keyvaultRequest: FuzzTarget = {
       if (a.status >= 300) throw new Error(`keyvault fuzz setup: ${a.status} ${a.text}`);
     }
   },
-  async teardown() {
-    await origin?.close();
-    origin = undefined;
-  },
+  teardown: closeOrigin,
   async run(input) {
     const o = await ensureOrigin();
     await o.send(input, `${VAULT}.vault.azure.net`, `Bearer ${o.vars.vaultToken}`);
@@ -400,7 +380,7 @@ const storageRequest: FuzzTarget = {
 };
 
 export const TARGETS: Record<string, FuzzTarget> = Object.fromEntries(
-  [templateExpression, templateDeployment, abacCondition, pathsAndScopes, armRequest, keyvaultRequest, storageRequest].map((t) => [t.name, t]),
+  [templateExpression, templateDeployment, abacCondition, pathsAndScopes, armRequest, keyvaultRequest, storageRequest, ...Object.values(IDENTITY_TARGETS)].map((t) => [t.name, t]),
 );
 
 /**

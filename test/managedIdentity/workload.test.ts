@@ -161,6 +161,14 @@ describe('workload identity federation', () => {
       const none = `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url')}.${p}.`;
       assert.deepEqual((await exchange(uai.clientId, none)).json.error_codes, [700027]);
       assert.deepEqual((await exchange(uai.clientId, 'not-a-jwt')).json.error_codes, [50027]);
+      // Characters outside base64url in any segment (Buffer's decoder skipped them, so these got a
+      // token: found by the tokenEndpoint fuzz target's property, corpus regress-assertion-junk-signature).
+      for (const junk of [`${token}!!`, `${h}.${p}.${s!.slice(0, 20)}*${s!.slice(20)}`, `${h}.${p}=.${s}`, `${h}.${p}.${s}==`]) {
+        const r = await exchange(uai.clientId, junk);
+        assert.equal(r.status, 400, junk);
+        assert.deepEqual(r.json.error_codes, [50027]);
+      }
+      assert.equal((await exchange(uai.clientId, token)).status, 200, 'the untouched assertion still works');
       // The assertion is valid for the identity it names only.
       const other = await createUai(m, RG, 'uai-other');
       assert.deepEqual((await exchange(other.clientId, token)).json.error_codes, [700211]);

@@ -1,9 +1,11 @@
 // The local-administrator session's gate, unit by unit: only loopback peers, and only requests
 // the portal's own script could have sent.
-import { describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Request } from '../../src/server/http.js';
 import { isLoopback, refusal } from '../../src/portal/session.js';
+import { startTestMimic, type TestMimic } from '../helpers/mimic.js';
+import { call } from '../helpers/https.js';
 
 function req(remoteAddress: string, headers: Record<string, string>): Request {
   return { raw: { socket: { remoteAddress } }, header: (n: string) => headers[n] } as unknown as Request;
@@ -22,5 +24,24 @@ describe('portal session gate', () => {
     assert.match(refusal(req('127.0.0.1', { host: 'localhost:8443' }))!, /header/);
     assert.match(refusal(req('127.0.0.1', { ...ok, origin: 'https://localhost:9999' }))!, /Cross-origin/);
     assert.match(refusal(req('127.0.0.1', { ...ok, 'sec-fetch-site': 'same-site' }))!, /Cross-site/);
+  });
+});
+
+describe('portal session over HTTPS', () => {
+  let m: TestMimic;
+  before(async () => {
+    m = await startTestMimic();
+  });
+  after(() => m.dispose());
+
+  // Found by the portalApi fuzz target (corpus regress-session-body-too-large): a 500 before.
+  test('a body over 4 KB is refused with 413 in ARM\'s shape, and a small one still gets a session', async () => {
+    const headers = { 'x-mimic-portal': '1', 'content-type': 'application/json' };
+    const big = await call(m, 'POST', '/_portal/session', { headers, body: JSON.stringify({ principalId: m.context.tenant.adminObjectId, pad: 'x'.repeat(5000) }) });
+    assert.equal(big.status, 413, big.text);
+    assert.equal(big.json.error.code, 'RequestEntityTooLarge');
+    const ok = await call(m, 'POST', '/_portal/session', { headers, body: JSON.stringify({ principalId: m.context.tenant.adminObjectId }) });
+    assert.equal(ok.status, 200, ok.text);
+    assert.equal(typeof ok.json.accessToken, 'string');
   });
 });

@@ -13,20 +13,25 @@ import { join } from 'node:path';
 import { runTarget } from '../fuzz/runner.js';
 import { corpusDir, fuzz, type FuzzTarget } from '../fuzz/engine.js';
 import { TARGETS } from '../fuzz/targets.js';
+import { IDENTITY_TARGETS } from '../fuzz/identityTargets.js';
 
 /** Executions per target, and a time cap for the slower in-process HTTP targets. */
 const EXECS = Number(process.env.FUZZ_EXECS ?? 1000);
-const CAP_MS = Number(process.env.FUZZ_CAP_MS ?? 4000);
+const CAP_MS = Number(process.env.FUZZ_CAP_MS ?? 2500);
+/** The token service, managed-identity, Graph and portal targets: a smaller budget keeps the whole file near a minute. */
+const SMALL_EXECS = Number(process.env.FUZZ_EXECS ?? 300);
+const SMALL_CAP_MS = Number(process.env.FUZZ_CAP_MS ?? 1500);
 
 for (const name of Object.keys(TARGETS)) {
-  test(`fuzz ${name}: the corpus replays clean and ${EXECS} mutated inputs break no oracle`, async () => {
+  const [execs, capMs] = IDENTITY_TARGETS[name] ? [SMALL_EXECS, SMALL_CAP_MS] : [EXECS, CAP_MS];
+  test(`fuzz ${name}: the corpus replays clean and ${execs} mutated inputs break no oracle`, async () => {
     const crashDir = mkdtempSync(join(tmpdir(), 'mimic-fuzz-crashes-'));
     try {
-      const s = await runTarget(name, { maxExecs: EXECS, maxMs: CAP_MS, seed: 0x5eed + name.length, crashDir, stopOnCrash: false });
+      const s = await runTarget(name, { maxExecs: execs, maxMs: capMs, seed: 0x5eed + name.length, crashDir, stopOnCrash: false });
       const shown = s.failures.slice(0, 3).map((f) => `${f.error.slice(0, 600)}\n  input: ${JSON.stringify(f.input.slice(0, 300))}`);
       assert.equal(s.failures.length, 0, `${s.failures.length} failing inputs:\n${shown.join('\n')}`);
       assert.equal(s.seeds, readdirSync(corpusDir(name)).length, 'every corpus entry was replayed');
-      assert.ok(s.execs >= Math.min(EXECS, 100), `only ${s.execs} executions`);
+      assert.ok(s.execs >= Math.min(execs, 50), `only ${s.execs} executions`);
       assert.ok(s.blocks >= s.seedBlocks && s.seedBlocks > 0, `coverage measured (${s.seedBlocks} -> ${s.blocks})`);
       console.log(`${name}: ${s.execs} execs (${s.execsPerSecond}/s), blocks ${s.seedBlocks} -> ${s.blocks}, corpus ${s.seeds} -> ${s.corpusSize}`);
     } finally {

@@ -75,6 +75,29 @@ describe('token service', () => {
     assert.equal(r.json.error, 'invalid_request');
   });
 
+  test('client credentials in a Basic Authorization header: form-urlencoded as RFC 6749 says; a bad encoding is a 401, not a 500', async () => {
+    const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
+    const body = new URLSearchParams({ grant_type: 'client_credentials', scope: 'https://vault.azure.net/.default' }).toString();
+    const headers = (auth: string) => ({ 'content-type': 'application/x-www-form-urlencoded', authorization: auth });
+    let r = await call(mimic, 'POST', `/${tenant}/oauth2/v2.0/token`, { body, headers: headers(basic(encodeURIComponent(mimic.adminEnv.AZURE_CLIENT_ID!), encodeURIComponent(mimic.adminEnv.AZURE_CLIENT_SECRET!))) });
+    assert.equal(r.status, 200, JSON.stringify(r.json));
+    // Found while writing the tokenEndpoint fuzz target (corpus regress-basic-bad-encoding).
+    for (const [id, secret] of [['a', '%ZZ'], ['%E0%A4%A', 'x'], [mimic.adminEnv.AZURE_CLIENT_ID!, '%']]) {
+      r = await call(mimic, 'POST', `/${tenant}/oauth2/v2.0/token`, { body, headers: headers(basic(id!, secret!)) });
+      assert.equal(r.status, 401, JSON.stringify(r.json));
+      assert.equal(r.json.error, 'invalid_client');
+      assert.match(r.json.error_description, /^AADSTS50012: /);
+    }
+  });
+
+  test('a token with characters outside base64url is refused, though its decoded bytes verify', async () => {
+    const r = await call(mimic, 'POST', `/${tenant}/oauth2/v2.0/token`, form({ ...creds(), scope: 'https://management.azure.com/.default' }));
+    const token = r.json.access_token as string;
+    const get = (t: string) => call(mimic, 'GET', '/subscriptions?api-version=2022-12-01', { headers: { authorization: `Bearer ${t}` } });
+    assert.equal((await get(token)).status, 200);
+    for (const junk of [`${token}!!`, `${token}==`, token.replace('.', '.*')]) assert.equal((await get(junk)).status, 401, junk.slice(-8));
+  });
+
   test('trailing-slash behaviour: both forms accepted, aud echoes the request', async () => {
     for (const resource of ['https://storage.azure.com', 'https://storage.azure.com/']) {
       const r = await call(mimic, 'POST', `/${tenant}/oauth2/token`, form({ ...creds(), resource }));

@@ -38,10 +38,13 @@ export const setupManagedIdentity: ModuleSetup = async (ctx: AppContext) => {
   const tokens = new ManagedIdentityTokens(ctx.directory, ctx.tokens, ctx.resources, cache);
   const endpoints = new TokenEndpoints(credentials, tokens, ctx.tenant.tenantId, ctx.throttler?.imds, ctx.faults);
 
-  const miServer = createManagedIdentityServer(serve(managedIdentityHandler(endpoints)));
+  const miHandler = managedIdentityHandler(endpoints);
+  const sfHandler = serviceFabricHandler(endpoints);
+  ctx.listenerHandlers = { ...ctx.listenerHandlers, managedIdentity: miHandler, serviceFabric: sfHandler };
+  const miServer = createManagedIdentityServer(serve(miHandler));
   const miPort = await listenPreferring(miServer, ctx.requestedPort === 0 ? 0 : portSetting(ctx.env.MIMIC_MI_PORT, DEFAULT_MI_PORT), LOOPBACK, 'managed identity endpoint');
   ctx.onClose.push(() => closeServer(miServer));
-  const sfServer = createServiceFabricServer(ctx.tls, serve(serviceFabricHandler(endpoints)));
+  const sfServer = createServiceFabricServer(ctx.tls, serve(sfHandler));
   const sfPort = await listenPreferring(sfServer, ctx.requestedPort === 0 ? 0 : portSetting(ctx.env.MIMIC_SF_PORT, DEFAULT_SERVICE_FABRIC_PORT), LOOPBACK, 'Service Fabric token endpoint');
   ctx.onClose.push(() => closeServer(sfServer));
 
