@@ -56,6 +56,11 @@ export interface LokiDatabase {
   filename: string;
   persistenceAdapter: unknown;
   persistenceMethod: string | null;
+  /** LokiJS's save (serialised at once; a call during a save waits for the next one). */
+  saveDatabase(callback: (err?: Error | null) => void): void;
+  /** Whether a collection changed since the last save began. */
+  autosaveDirty(): boolean;
+  throttledSavePending: boolean;
 }
 
 export interface LokiStore extends Lifecycle {

@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { Sealer } from '../../crypto/masterKey.js';
 import type { ExtentChunk, ExtentMetadataStore, ExtentStore } from './azuriteParts.js';
+import { syncDirectory } from './groupCommit.js';
 
 const MAGIC = Buffer.from('MSX1', 'latin1');
 export const FRAME_SIZE = 64 * 1024;
@@ -224,6 +225,8 @@ export class SealedExtentStore implements ExtentStore {
   private initialized = false;
   private closed = true;
   private readonly remembered = new Map<string, SealedExtent>();
+  /** Extents renamed into `dir` since its last sync (see syncNewExtents). */
+  private unsynced = false;
 
   constructor(
     private readonly sealer: Sealer,
@@ -263,6 +266,7 @@ export class SealedExtentStore implements ExtentStore {
   async appendExtent(data: Buffer | NodeJS.ReadableStream): Promise<ExtentChunk> {
     const id = randomUUID();
     const extent = await writeSealedExtent(this.sealer, this.service, this.dir, id, data);
+    this.unsynced = true;
     const count = extent.length;
     remember(this.remembered, id, extent);
     // LastModifyInMS too: Azurite's extent store copies a new record as given and its garbage
@@ -322,6 +326,22 @@ export class SealedExtentStore implements ExtentStore {
       n++;
     }
     return n;
+  }
+
+  /**
+   * Syncs the directory entries of the extents written since the last call (their contents are
+   * synced as each is written). Run by the group commit before saving the databases that
+   * reference them, so a saved record never names an extent a crash of the machine could lose.
+   */
+  async syncNewExtents(): Promise<void> {
+    if (!this.unsynced) return;
+    this.unsynced = false;
+    try {
+      await syncDirectory(this.dir);
+    } catch (err) {
+      this.unsynced = true;
+      throw err;
+    }
   }
 
   getMetadataStore(): ExtentMetadataStore {
