@@ -94,6 +94,8 @@ class Storage {
 
   async approximateMessages(): Promise<number> {
     const r = await this.send('GET', `${this.ep.queue}inbox?comp=metadata`);
+    // A lost queue holds nothing.
+    if (r.status === 404) return 0;
     assert.equal(r.status, 200, r.text);
     return Number(r.headers['x-ms-approximate-messages-count']);
   }
@@ -103,6 +105,7 @@ class Storage {
     const seen = new Set<string>();
     for (;;) {
       const r = await this.send('GET', `${this.ep.queue}inbox/messages?numofmessages=32&visibilitytimeout=600`);
+      if (r.status === 404) return seen;
       assert.equal(r.status, 200, r.text);
       const texts = [...r.text.matchAll(/<MessageText>([^<]*)<\/MessageText>/g)].map((m) => m[1]!);
       if (texts.length === 0) return seen;
