@@ -148,6 +148,25 @@ describe('sealed extent store', () => {
     assert.equal(left.includes(recent.id), true, 'an extent younger than 10 minutes was collected');
     await assert.rejects(store.readExtent({ id: unreferenced.id, offset: 0, count: 10 }).then(bytesOf), { code: 'ENOENT' });
   });
+
+  test('an extent file its map does not list (the map lost by a kill) is recorded again at start, so the collector sees it', async () => {
+    const content = randomBytes(70_000);
+    const written = await store.appendExtent(content);
+    // The extent map as a kill before its autosave leaves it: without this record.
+    const lostMap = new parts.LokiExtentMetadataStore(join(dir, 'extents-lost.json'), false);
+    lostMap.db.persistenceAdapter = new SealedLokiAdapter(sealer);
+    const restarted = new SealedExtentStore(sealer, 'blob', store.dir, lostMap);
+    await restarted.init();
+    try {
+      const [records] = await lostMap.listExtents(written.id);
+      assert.equal(records.length, 1, 'the unrecorded extent was not adopted');
+      assert.equal(records[0]!.size, content.length);
+      assert.ok(Date.now() - (records[0]!.LastModifyInMS ?? 0) < 60_000, 'adopted as young, so a write in progress is not collected');
+      assert.deepEqual(await bytesOf(await restarted.readExtent({ id: written.id, offset: 0, count: content.length })), content);
+    } finally {
+      await restarted.close();
+    }
+  });
 });
 
 describe('sealed LokiJS adapter', () => {

@@ -196,7 +196,11 @@ export function assembleEmulator(location: string, sealer: Sealer, opts: { durab
   const loose = true;
   const skipApiVersionCheck = true;
   const durable = opts.durableWrites ?? true;
-  // Extent files first (their directory entries), then the databases that reference them.
+  // Extent files first (their directory entries), then the databases that reference them. The
+  // extent map is left to Loki's autosave: a blob or message record is what makes a write
+  // durable, reads find an extent by its id, and an extent a kill leaves unrecorded is recorded
+  // at the next start (SealedExtentStore.init) for the garbage collector. Saving the map too
+  // would serialise a second, ever-growing database per group.
   const groupCommit = (databases: LokiStore[], extents?: SealedExtentStore) =>
     durable
       ? new GroupCommit(async () => {
@@ -219,7 +223,7 @@ export function assembleEmulator(location: string, sealer: Sealer, opts: { durab
     [blobMetadata, blob.extentMetadata, blob.extents],
     new p.BlobRequestListenerFactory(blobMetadata, blob.extents, blobAccounts, false, undefined, loose, skipApiVersionCheck, p.oauthBasic, false),
     new p.BlobGCManager(blobMetadata, blob.extentMetadata, blob.extents, onGcError('blob'), p.logger),
-    groupCommit([blobMetadata, blob.extentMetadata], blob.extents),
+    groupCommit([blobMetadata], blob.extents),
     'blob',
   );
 
@@ -231,7 +235,7 @@ export function assembleEmulator(location: string, sealer: Sealer, opts: { durab
     [queueMetadata, queue.extentMetadata, queue.extents],
     new p.QueueRequestListenerFactory(queueMetadata, queue.extents, queueAccounts, false, undefined, skipApiVersionCheck, p.oauthBasic, false),
     new p.QueueGCManager(queueMetadata, queue.extentMetadata, queue.extents, onGcError('queue'), p.logger),
-    groupCommit([queueMetadata, queue.extentMetadata], queue.extents),
+    groupCommit([queueMetadata], queue.extents),
     'queue',
   );
 

@@ -39,6 +39,8 @@ interface Lifecycle {
 export interface ExtentMetadataStore extends Lifecycle {
   updateExtent(extent: ExtentRecord): Promise<void>;
   deleteExtent(id: string): Promise<void>;
+  /** A page of extent records after `marker`, and the next page's marker (none: the last page). */
+  listExtents(id?: string, maxResults?: number, marker?: number): Promise<[ExtentRecord[], number | undefined]>;
 }
 
 /** Azurite's IExtentStore. */

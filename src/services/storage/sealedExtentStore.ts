@@ -17,7 +17,7 @@
 // flag, so truncating a file at a frame boundary fails too; the header is associated data.
 // Range reads decrypt only the frames they touch; writes stream frame by frame.
 import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:crypto';
-import { mkdir, open, readdir, rename, rm, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { Sealer } from '../../crypto/masterKey.js';
@@ -247,10 +247,36 @@ export class SealedExtentStore implements ExtentStore {
   async init(): Promise<void> {
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
     // Left by a write that never finished (crash): never referenced, never readable.
-    for (const name of await readdir(this.dir)) if (name.endsWith(PARTIAL)) await rm(join(this.dir, name), { force: true });
+    const names = await readdir(this.dir);
+    for (const name of names) if (name.endsWith(PARTIAL)) await rm(join(this.dir, name), { force: true });
     if (!this.metadata.isInitialized()) await this.metadata.init();
+    await this.adoptUnrecorded(names.filter((n) => !n.endsWith(PARTIAL)));
     this.initialized = true;
     this.closed = false;
+  }
+
+  /**
+   * Records the extent files the extent map does not list. The group commit saves the extent map
+   * only with Loki's autosave (a blob or message record is what makes a write durable; reads go
+   * by extent id to the file), so a kill can leave a file unrecorded: recorded now, Azurite's
+   * garbage collector frees it unless a blob or message refers to it.
+   */
+  private async adoptUnrecorded(names: string[]): Promise<void> {
+    if (names.length === 0) return;
+    const known = new Set<string>();
+    let marker: number | undefined = 0;
+    do {
+      const [page, next]: [{ id: string }[], number | undefined] = await this.metadata.listExtents(undefined, 5000, marker);
+      for (const e of page) known.add(e.id);
+      marker = next;
+    } while (marker !== undefined);
+    const now = Date.now();
+    for (const id of names) {
+      if (known.has(id)) continue;
+      const size = plaintextLength((await stat(join(this.dir, id))).size);
+      if (size === undefined) continue; // not a sealed extent: left alone (a read of it fails its tag)
+      await this.metadata.updateExtent({ id, locationId: LOCATION_ID, path: id, size, lastModifiedInMS: now, LastModifyInMS: now });
+    }
   }
 
   async close(): Promise<void> {
