@@ -149,6 +149,22 @@ describe('sealed extent store', () => {
     await assert.rejects(store.readExtent({ id: unreferenced.id, offset: 0, count: 10 }).then(bytesOf), { code: 'ENOENT' });
   });
 
+  test('garbage collection deletes a file only after the state that unreferenced it is saved (beforeDeleting)', async () => {
+    const e = await store.appendExtent(randomBytes(100));
+    let release!: () => void;
+    store.beforeDeleting = () => new Promise<void>((r) => (release = r));
+    try {
+      const deleting = store.deleteExtents([e.id]);
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal((await readdir(store.dir)).includes(e.id), true, 'deleted before the save');
+      release();
+      assert.equal(await deleting, 1);
+      assert.equal((await readdir(store.dir)).includes(e.id), false);
+    } finally {
+      store.beforeDeleting = undefined;
+    }
+  });
+
   test('an extent file its map does not list (the map lost by a kill) is recorded again at start, so the collector sees it', async () => {
     const content = randomBytes(70_000);
     const written = await store.appendExtent(content);

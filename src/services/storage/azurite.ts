@@ -201,13 +201,17 @@ export function assembleEmulator(location: string, sealer: Sealer, opts: { durab
   // durable, reads find an extent by its id, and an extent a kill leaves unrecorded is recorded
   // at the next start (SealedExtentStore.init) for the garbage collector. Saving the map too
   // would serialise a second, ever-growing database per group.
-  const groupCommit = (databases: LokiStore[], extents?: SealedExtentStore) =>
-    durable
-      ? new GroupCommit(async () => {
-          await extents?.syncNewExtents();
-          await Promise.all(databases.map((d) => saveDatabase(d.db)));
-        })
-      : undefined;
+  const groupCommit = (databases: LokiStore[], extents?: SealedExtentStore) => {
+    if (!durable) return undefined;
+    const commit = new GroupCommit(async () => {
+      await extents?.syncNewExtents();
+      await Promise.all(databases.map((d) => saveDatabase(d.db)));
+    });
+    // The collector finds an extent unreferenced in the database in memory; the file goes only
+    // once that state is saved, or a kill could bring back a record naming a deleted file.
+    if (extents) extents.beforeDeleting = () => commit.commit();
+    return commit;
+  };
   const onGcError = (service: string) => () => console.error(`mimic: the storage emulator's ${service} garbage collection stopped on an error`);
   const extentService = (service: 'blob' | 'queue') => {
     const extentMetadata = sealed(new p.LokiExtentMetadataStore(db(service, 1), false), adapter);

@@ -225,6 +225,8 @@ export class SealedExtentStore implements ExtentStore {
   private initialized = false;
   private closed = true;
   private readonly remembered = new Map<string, SealedExtent>();
+  /** Run before garbage collection deletes files: saves the state that made them unreferenced (groupCommit.ts). */
+  beforeDeleting?: () => Promise<void>;
   /** Extents renamed into `dir` since its last sync (see syncNewExtents). */
   private unsynced = false;
 
@@ -342,6 +344,7 @@ export class SealedExtentStore implements ExtentStore {
 
   /** Garbage collection of unreferenced extents: each is its own file, so each is freed at once. */
   async deleteExtents(ids: Iterable<string>): Promise<number> {
+    await this.beforeDeleting?.();
     let n = 0;
     for (const id of ids) {
       this.remembered.delete(id);
