@@ -1,18 +1,19 @@
 // Acknowledged storage writes are durable, as in Azure Storage: the answer to a request that
-// changed the emulator's state is held until the LokiJS databases it changed are on disk.
+// changed the emulator's state is held until the service's LokiJS database is on disk.
 //
-// Azurite keeps its metadata (blob and container records, block lists, queue message records,
-// table entities, the extent maps) in LokiJS databases that are written whole, and on its own
-// only every 5 seconds; a process killed in between forgot writes its clients were told had
-// succeeded. Here a write's answer waits for a save that began after the write was applied.
-// Saves are grouped: every request that finishes while a save is running waits for the one
-// next save, so N concurrent writes cost one or two saves, not N. Blob contents and message
-// texts are already on disk when Azurite records them (SealedExtentStore writes each extent
-// through a synced file before its record exists); their directory entries are synced once per
-// group, before the databases that reference them are saved.
+// Azurite keeps its metadata (containers, blobs and block lists, queues and message records,
+// tables and entities) in LokiJS databases that are written whole, and on its own only every 5
+// seconds; a process killed in between forgot writes its clients were told had succeeded. Here a
+// write's answer waits for a save that began after the write was applied. Saves are grouped:
+// every request that finishes while a save is running waits for the one next save, so N
+// concurrent writes cost one or two saves, not N. Blob contents and message texts are already on
+// disk when Azurite records them (SealedExtentStore writes each extent through a synced file
+// before its record exists); their directory entries are synced once per group, before the
+// database that references them is saved.
 //
 // Reads never wait. Loki's own 5-second autosave stays on: it saves what changes outside a
-// request (garbage collection, expired messages) and costs nothing while nothing is dirty.
+// request (garbage collection, expired messages) and the extent maps (see assembleEmulator), and
+// costs nothing while nothing is dirty.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { open } from 'node:fs/promises';
 import type { LokiDatabase } from './azuriteParts.js';
