@@ -22,10 +22,11 @@ import { createServer, type IncomingMessage, type ServerResponse, type Server } 
 import type { AddressInfo } from 'node:net';
 import { mkdir } from 'node:fs/promises';
 import type { Sealer } from '../../crypto/masterKey.js';
-import { loadAzuriteParts, type AccountStore, type ExtentStore, type GcManager, type LokiStore, type RequestListenerFactory } from './azuriteParts.js';
+import { loadAzuriteParts, type AccountStore, type GcManager, type LokiStore, type RequestListenerFactory } from './azuriteParts.js';
 import { SealedExtentStore } from './sealedExtentStore.js';
 import { SealedLokiAdapter } from './sealedLokiAdapter.js';
 import { storageLayout } from './storageAtRest.js';
+import { durableListener, GroupCommit, saveDatabase } from './groupCommit.js';
 
 export type StorageService = 'blob' | 'queue' | 'table';
 export const STORAGE_SERVICES: readonly StorageService[] = ['blob', 'queue', 'table'];
@@ -50,9 +51,13 @@ class EmulatorServer {
     private readonly stores: { init(): Promise<void>; close(): Promise<void>; isClosed?(): boolean }[],
     factory: RequestListenerFactory,
     private readonly gc?: GcManager,
+    /** Makes the service's changes durable before they are acknowledged (groupCommit.ts); absent: Loki's 5 s autosave only. */
+    readonly commit?: GroupCommit,
+    service = 'blob',
   ) {
     this.httpServer.keepAliveTimeout = 30_000;
-    this.httpServer.on('request', factory.createRequestListener());
+    const listener = factory.createRequestListener();
+    this.httpServer.on('request', commit ? durableListener(service, listener, () => commit.commit()) : listener);
   }
 
   async start(): Promise<void> {
@@ -100,6 +105,8 @@ export class AzuriteBackend {
     private readonly accountOf: (name: string) => AzuriteAccount | undefined,
     /** Seals everything the emulator writes. */
     private readonly sealer: Sealer,
+    /** Acknowledge writes only once on disk (off only for the benchmark's comparison). */
+    private readonly durableWrites = true,
   ) {}
 
   get started(): boolean {
@@ -140,7 +147,7 @@ export class AzuriteBackend {
 
   private async boot(): Promise<Running> {
     for (const files of Object.values(storageLayout(this.location))) await mkdir(files.dir, { recursive: true, mode: 0o700 });
-    const servers = assembleEmulator(this.location, this.sealer);
+    const servers = assembleEmulator(this.location, this.sealer, { durableWrites: this.durableWrites });
     const listeners = {} as Record<StorageService, RequestListener>;
     const origins = {} as Record<StorageService, string>;
     try {
@@ -171,13 +178,16 @@ function sealed<T extends LokiStore>(store: T, adapter: SealedLokiAdapter): T {
   if (typeof store.db !== 'object' || store.db === null || !('persistenceAdapter' in store.db)) {
     throw new Error('the storage emulator cannot be assembled: an Azurite metadata store no longer keeps its LokiJS database in `db`');
   }
+  if (typeof store.db.saveDatabase !== 'function' || typeof store.db.autosaveDirty !== 'function') {
+    throw new Error('the storage emulator cannot be assembled: an Azurite metadata store\'s LokiJS database has no saveDatabase/autosaveDirty');
+  }
   store.db.persistenceAdapter = adapter;
   store.db.persistenceMethod = 'adapter';
   return store;
 }
 
 /** The three services built from Azurite's parts over sealed persistence in `location`. */
-export function assembleEmulator(location: string, sealer: Sealer): Record<StorageService, EmulatorServer> {
+export function assembleEmulator(location: string, sealer: Sealer, opts: { durableWrites?: boolean } = {}): Record<StorageService, EmulatorServer> {
   const p = loadAzuriteParts();
   const layout = storageLayout(location);
   const adapter = new SealedLokiAdapter(sealer);
@@ -185,10 +195,27 @@ export function assembleEmulator(location: string, sealer: Sealer): Record<Stora
   // Loose mode and no api-version check: the SDKs send versions newer than Azurite knows.
   const loose = true;
   const skipApiVersionCheck = true;
+  const durable = opts.durableWrites ?? true;
+  // Extent files first (their directory entries), then the databases that reference them. The
+  // extent map is left to Loki's autosave: a blob or message record is what makes a write
+  // durable, reads find an extent by its id, and an extent a kill leaves unrecorded is recorded
+  // at the next start (SealedExtentStore.init) for the garbage collector. Saving the map too
+  // would serialise a second, ever-growing database per group.
+  const groupCommit = (databases: LokiStore[], extents?: SealedExtentStore) => {
+    if (!durable) return undefined;
+    const commit = new GroupCommit(async () => {
+      await extents?.syncNewExtents();
+      await Promise.all(databases.map((d) => saveDatabase(d.db)));
+    });
+    // The collector finds an extent unreferenced in the database in memory; the file goes only
+    // once that state is saved, or a kill could bring back a record naming a deleted file.
+    if (extents) extents.beforeDeleting = () => commit.commit();
+    return commit;
+  };
   const onGcError = (service: string) => () => console.error(`mimic: the storage emulator's ${service} garbage collection stopped on an error`);
   const extentService = (service: 'blob' | 'queue') => {
     const extentMetadata = sealed(new p.LokiExtentMetadataStore(db(service, 1), false), adapter);
-    const extents: ExtentStore = new SealedExtentStore(sealer, service, layout[service].sealedExtents!, extentMetadata);
+    const extents = new SealedExtentStore(sealer, service, layout[service].sealedExtents!, extentMetadata);
     return { extentMetadata, extents };
   };
 
@@ -200,6 +227,8 @@ export function assembleEmulator(location: string, sealer: Sealer): Record<Stora
     [blobMetadata, blob.extentMetadata, blob.extents],
     new p.BlobRequestListenerFactory(blobMetadata, blob.extents, blobAccounts, false, undefined, loose, skipApiVersionCheck, p.oauthBasic, false),
     new p.BlobGCManager(blobMetadata, blob.extentMetadata, blob.extents, onGcError('blob'), p.logger),
+    groupCommit([blobMetadata], blob.extents),
+    'blob',
   );
 
   const queueAccounts = new p.AccountDataStore(p.logger);
@@ -210,11 +239,20 @@ export function assembleEmulator(location: string, sealer: Sealer): Record<Stora
     [queueMetadata, queue.extentMetadata, queue.extents],
     new p.QueueRequestListenerFactory(queueMetadata, queue.extents, queueAccounts, false, undefined, skipApiVersionCheck, p.oauthBasic, false),
     new p.QueueGCManager(queueMetadata, queue.extentMetadata, queue.extents, onGcError('queue'), p.logger),
+    groupCommit([queueMetadata], queue.extents),
+    'queue',
   );
 
   const tableAccounts = new p.AccountDataStore(p.logger);
   const tableMetadata = sealed(new p.LokiTableMetadataStore(db('table', 0), false), adapter);
-  const tableServer = new EmulatorServer(tableAccounts, [tableMetadata], new p.TableRequestListenerFactory(tableMetadata, tableAccounts, false, undefined, skipApiVersionCheck, p.oauthBasic, false));
+  const tableServer = new EmulatorServer(
+    tableAccounts,
+    [tableMetadata],
+    new p.TableRequestListenerFactory(tableMetadata, tableAccounts, false, undefined, skipApiVersionCheck, p.oauthBasic, false),
+    undefined,
+    groupCommit([tableMetadata]),
+    'table',
+  );
 
   return { blob: blobServer, queue: queueServer, table: tableServer };
 }

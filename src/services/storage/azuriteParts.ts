@@ -39,6 +39,8 @@ interface Lifecycle {
 export interface ExtentMetadataStore extends Lifecycle {
   updateExtent(extent: ExtentRecord): Promise<void>;
   deleteExtent(id: string): Promise<void>;
+  /** A page of extent records after `marker`, and the next page's marker (none: the last page). */
+  listExtents(id?: string, maxResults?: number, marker?: number): Promise<[ExtentRecord[], number | undefined]>;
 }
 
 /** Azurite's IExtentStore. */
@@ -56,6 +58,11 @@ export interface LokiDatabase {
   filename: string;
   persistenceAdapter: unknown;
   persistenceMethod: string | null;
+  /** LokiJS's save (serialised at once; a call during a save waits for the next one). */
+  saveDatabase(callback: (err?: Error | null) => void): void;
+  /** Whether a collection changed since the last save began. */
+  autosaveDirty(): boolean;
+  throttledSavePending: boolean;
 }
 
 export interface LokiStore extends Lifecycle {

@@ -17,11 +17,12 @@
 // flag, so truncating a file at a frame boundary fails too; the header is associated data.
 // Range reads decrypt only the frames they touch; writes stream frame by frame.
 import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:crypto';
-import { mkdir, open, readdir, rename, rm, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { Sealer } from '../../crypto/masterKey.js';
 import type { ExtentChunk, ExtentMetadataStore, ExtentStore } from './azuriteParts.js';
+import { syncDirectory } from './groupCommit.js';
 
 const MAGIC = Buffer.from('MSX1', 'latin1');
 export const FRAME_SIZE = 64 * 1024;
@@ -224,6 +225,10 @@ export class SealedExtentStore implements ExtentStore {
   private initialized = false;
   private closed = true;
   private readonly remembered = new Map<string, SealedExtent>();
+  /** Run before garbage collection deletes files: saves the state that made them unreferenced (groupCommit.ts). */
+  beforeDeleting?: () => Promise<void>;
+  /** Extents renamed into `dir` since its last sync (see syncNewExtents). */
+  private unsynced = false;
 
   constructor(
     private readonly sealer: Sealer,
@@ -244,10 +249,36 @@ export class SealedExtentStore implements ExtentStore {
   async init(): Promise<void> {
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
     // Left by a write that never finished (crash): never referenced, never readable.
-    for (const name of await readdir(this.dir)) if (name.endsWith(PARTIAL)) await rm(join(this.dir, name), { force: true });
+    const names = await readdir(this.dir);
+    for (const name of names) if (name.endsWith(PARTIAL)) await rm(join(this.dir, name), { force: true });
     if (!this.metadata.isInitialized()) await this.metadata.init();
+    await this.adoptUnrecorded(names.filter((n) => !n.endsWith(PARTIAL)));
     this.initialized = true;
     this.closed = false;
+  }
+
+  /**
+   * Records the extent files the extent map does not list. The group commit saves the extent map
+   * only with Loki's autosave (a blob or message record is what makes a write durable; reads go
+   * by extent id to the file), so a kill can leave a file unrecorded: recorded now, Azurite's
+   * garbage collector frees it unless a blob or message refers to it.
+   */
+  private async adoptUnrecorded(names: string[]): Promise<void> {
+    if (names.length === 0) return;
+    const known = new Set<string>();
+    let marker: number | undefined = 0;
+    do {
+      const [page, next]: [{ id: string }[], number | undefined] = await this.metadata.listExtents(undefined, 5000, marker);
+      for (const e of page) known.add(e.id);
+      marker = next;
+    } while (marker !== undefined);
+    const now = Date.now();
+    for (const id of names) {
+      if (known.has(id)) continue;
+      const size = plaintextLength((await stat(join(this.dir, id))).size);
+      if (size === undefined) continue; // not a sealed extent: left alone (a read of it fails its tag)
+      await this.metadata.updateExtent({ id, locationId: LOCATION_ID, path: id, size, lastModifiedInMS: now, LastModifyInMS: now });
+    }
   }
 
   async close(): Promise<void> {
@@ -263,6 +294,7 @@ export class SealedExtentStore implements ExtentStore {
   async appendExtent(data: Buffer | NodeJS.ReadableStream): Promise<ExtentChunk> {
     const id = randomUUID();
     const extent = await writeSealedExtent(this.sealer, this.service, this.dir, id, data);
+    this.unsynced = true;
     const count = extent.length;
     remember(this.remembered, id, extent);
     // LastModifyInMS too: Azurite's extent store copies a new record as given and its garbage
@@ -312,6 +344,7 @@ export class SealedExtentStore implements ExtentStore {
 
   /** Garbage collection of unreferenced extents: each is its own file, so each is freed at once. */
   async deleteExtents(ids: Iterable<string>): Promise<number> {
+    await this.beforeDeleting?.();
     let n = 0;
     for (const id of ids) {
       this.remembered.delete(id);
@@ -322,6 +355,22 @@ export class SealedExtentStore implements ExtentStore {
       n++;
     }
     return n;
+  }
+
+  /**
+   * Syncs the directory entries of the extents written since the last call (their contents are
+   * synced as each is written). Run by the group commit before saving the databases that
+   * reference them, so a saved record never names an extent a crash of the machine could lose.
+   */
+  async syncNewExtents(): Promise<void> {
+    if (!this.unsynced) return;
+    this.unsynced = false;
+    try {
+      await syncDirectory(this.dir);
+    } catch (err) {
+      this.unsynced = true;
+      throw err;
+    }
   }
 
   getMetadataStore(): ExtentMetadataStore {

@@ -9,11 +9,12 @@
 // key = HKDF(master key, salt, "mimic-storage-db-v1|<file name>"), header as associated data,
 // so one database's file put in another's place fails to open. Writes go to a `.partial` file
 // that is synced and then renamed over the old one: a crash leaves the old or the new database,
-// never half of one.
+// never half of one; the directory is synced after the rename.
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { open, readFile, rename, unlink } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { basename, dirname } from 'node:path';
 import type { Sealer } from '../../crypto/masterKey.js';
+import { syncDirectory } from './groupCommit.js';
 
 const MAGIC = Buffer.from('MSD1', 'latin1');
 const HEADER = MAGIC.length + 16 + 12;
@@ -88,7 +89,10 @@ export class SealedLokiAdapter {
   }
 
   saveDatabase(path: string, text: string, callback: (err?: Error | null) => void): void {
-    writeAtomically(path, sealDatabase(this.sealer, path, text)).then(
+    // The directory is synced too, so the rename itself survives a crash of the machine.
+    writeAtomically(path, sealDatabase(this.sealer, path, text))
+      .then(() => syncDirectory(dirname(path)))
+      .then(
       () => callback(null),
       (err: Error) => callback(err),
     );
