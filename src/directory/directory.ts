@@ -1,6 +1,7 @@
 // In-memory view of the tenant's service principals, kept current from the store's change
 // feed so token minting and authorization never wait on the database.
 import type { Store, Change } from '../store/types.js';
+import { follow } from '../store/follow.js';
 import { PRINCIPALS, type ServicePrincipal } from './types.js';
 
 export class Directory {
@@ -11,24 +12,13 @@ export class Directory {
 
   static async load(store: Store): Promise<Directory> {
     const dir = new Directory();
-    // Subscribe before the initial read so no change slips between the two.
-    dir.unsubscribe = store.subscribe((c) => dir.onChange(c));
-    // Notifications missed while a PostgreSQL listener reconnected: read everything again.
-    const unresync = store.onResync?.(() => void dir.reload(store));
-    const unsub = dir.unsubscribe;
-    dir.unsubscribe = () => {
-      unsub();
-      unresync?.();
-    };
-    await dir.reload(store);
+    // Following, not a plain subscribe: after a lost PostgreSQL change feed the principals are read
+    // again, and changes arriving during any read are replayed after it, so a principal created
+    // meanwhile is never dropped by a snapshot taken before it.
+    const follower = follow(store, [PRINCIPALS], (c) => dir.onChange(c), () => dir.byObjectId.keys());
+    dir.unsubscribe = () => follower.close();
+    await follower.load();
     return dir;
-  }
-
-  private async reload(store: Store): Promise<void> {
-    const entries = await store.list<ServicePrincipal>(PRINCIPALS);
-    const present = new Set(entries.map((e) => e.key));
-    for (const key of [...this.byObjectId.keys()]) if (!present.has(key)) this.set(key, undefined);
-    for (const e of entries) this.set(e.key, e.value);
   }
 
   private onChange(c: Change): void {

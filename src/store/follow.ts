@@ -8,6 +8,8 @@ import type { Change, Store } from './types.js';
 const RETRY_MS = 1000;
 
 export interface Follower {
+  /** Reads the kinds now, as a resync does (for the mirror's first load: changes meanwhile are held back). */
+  load(): Promise<void>;
   /** Stops following (both the change feed and resyncs). */
   close(): void;
 }
@@ -59,6 +61,7 @@ export function follow(store: Store, kinds: readonly string[], apply: (c: Change
   };
   const unresync = store.onResync?.(resync);
   return {
+    load: reload,
     close() {
       closed = true;
       clearTimeout(retry);

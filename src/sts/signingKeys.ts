@@ -1,6 +1,7 @@
 // The tenant's token-signing keys: RSA-2048, kept in the store with the private half sealed
 // under the master key, shared by every instance on the database, rotated without breaking
 // tokens already issued (old keys stay published until they retire).
+import { follow } from '../store/follow.js';
 import { createHash, createPrivateKey, createPublicKey, generateKeyPair, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
 import type { Store, Change } from '../store/types.js';
@@ -37,14 +38,11 @@ export class KeyRing {
 
   static async load(store: Store, sealer: Sealer): Promise<KeyRing> {
     const ring = new KeyRing(store, sealer);
-    const unsub = store.subscribe((c) => ring.onChange(c));
-    // Keys added elsewhere while a PostgreSQL listener reconnected: read them again.
-    const unresync = store.onResync?.(() => void store.list<StoredSigningKey>(SIGNING_KEYS).then((all) => all.forEach((e) => ring.add(e.value))));
-    ring.unsubscribe = () => {
-      unsub();
-      unresync?.();
-    };
-    for (const e of await store.list<StoredSigningKey>(SIGNING_KEYS)) ring.add(e.value);
+    // Following: keys added or removed elsewhere while a PostgreSQL listener reconnected are read
+    // again, and a removal arriving during a read is not undone by that read's older snapshot.
+    const follower = follow(store, [SIGNING_KEYS], (c) => ring.onChange(c), () => ring.keys.keys());
+    ring.unsubscribe = () => follower.close();
+    await follower.load();
     if (ring.keys.size === 0) await ring.rotate();
     return ring;
   }

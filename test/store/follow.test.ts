@@ -6,7 +6,10 @@ import assert from 'node:assert/strict';
 import pg from 'pg';
 import type { Store } from '../../src/store/index.js';
 import { follow } from '../../src/store/follow.js';
-import { postgresBacking, waitFor, type Backing } from './backings.js';
+import { randomUUID } from 'node:crypto';
+import { Directory } from '../../src/directory/directory.js';
+import { PRINCIPALS, type ServicePrincipal } from '../../src/directory/types.js';
+import { postgresBacking, sqliteBacking, waitFor, type Backing } from './backings.js';
 
 describe('follow: mirrors survive a lost change feed', () => {
   let backing: Backing;
@@ -53,6 +56,66 @@ describe('follow: mirrors survive a lost change feed', () => {
       await waitFor('live changes again', () => mirror.get('later') === 4);
     } finally {
       follower.close();
+    }
+  });
+});
+
+// A mirror's read is a snapshot: a principal created after the snapshot was taken, whose change
+// reached the mirror before the snapshot was applied, must not be dropped by it. (The directory
+// used to apply its reads as the whole truth; after a PostgreSQL restart under load an instance
+// lost a new identity's principal from memory this way.)
+describe('follow: a read older than a change it races does not undo the change', () => {
+  let backing: Backing;
+  let store: Store;
+
+  before(async () => {
+    backing = await sqliteBacking();
+    store = await backing.open();
+  });
+  after(async () => {
+    await store?.close();
+    await backing?.dispose();
+  });
+
+  test('the directory keeps a principal created while its first read was in flight', async () => {
+    const principal = (objectId: string): ServicePrincipal => ({
+      objectId,
+      appId: randomUUID(),
+      displayName: objectId,
+      servicePrincipalType: 'ManagedIdentity',
+      accountEnabled: true,
+      createdDateTime: new Date().toISOString(),
+    });
+    const before = randomUUID();
+    const during = randomUUID();
+    await store.put(PRINCIPALS, before, principal(before));
+    let raced = false;
+    // The store as the directory sees it: its first read of principals is taken, then a principal
+    // is created and its change delivered, and only then is the (now older) read handed back.
+    const racing = new Proxy(store, {
+      get(target, prop, receiver) {
+        if (prop !== 'list') {
+          const v = Reflect.get(target, prop, receiver) as unknown;
+          return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+        }
+        return async (kind: string, opts?: unknown) => {
+          const snapshot = await target.list(kind, opts as never);
+          if (kind === PRINCIPALS && !raced) {
+            raced = true;
+            await target.put(PRINCIPALS, during, principal(during));
+            await new Promise((r) => setTimeout(r, 50)); // the change feed delivers it meanwhile
+          }
+          return snapshot;
+        };
+      },
+    });
+    const dir = await Directory.load(racing);
+    try {
+      assert.equal(raced, true);
+      assert.ok(dir.byObject(before), 'the principal in the snapshot');
+      assert.ok(dir.byObject(during), 'the principal created after the snapshot was taken');
+    } finally {
+      dir.close();
     }
   });
 });

@@ -2,6 +2,7 @@
 // ARM resource (name, scope, settings that change how requests are admitted) joined with the
 // account keys (sealed at rest in the `storageAccountKeys` kind). The gate and the emulator
 // read it on every request, so nothing here touches the database on the hot path.
+import { follow } from '../../store/follow.js';
 import { randomBytes } from 'node:crypto';
 import type { Change, Op, Store } from '../../store/types.js';
 import type { Sealer } from '../../crypto/masterKey.js';
@@ -86,7 +87,6 @@ export class StorageAccounts {
   private readonly keys = new Map<string, AccountKey[]>();
   private readonly listeners = new Set<(name: string, account: StorageAccount | undefined) => void>();
   private unsubscribe?: () => void;
-  private unsubscribeResync?: () => void;
 
   private constructor(
     private readonly store: Store,
@@ -95,16 +95,12 @@ export class StorageAccounts {
 
   static async load(store: Store, sealer: Sealer): Promise<StorageAccounts> {
     const a = new StorageAccounts(store, sealer);
-    a.unsubscribe = store.subscribe((c) => a.onChange(c));
-    a.unsubscribeResync = store.onResync?.(() => void a.reload());
-    await a.reload();
+    // Following: read again after a lost PostgreSQL change feed, with changes that arrive during a
+    // read replayed after it (a key regenerated meanwhile is not set back to the older snapshot).
+    const follower = follow(store, [STORAGE_KEYS, RESOURCES], (c) => a.onChange(c), (kind) => (kind === STORAGE_KEYS ? a.keys.keys() : a.nameByKey.keys()));
+    a.unsubscribe = () => follower.close();
+    await follower.load();
     return a;
-  }
-
-  private async reload(): Promise<void> {
-    const [resources, keys] = await Promise.all([this.store.list<StoredResource>(RESOURCES, { prefix: '/subscriptions/' }), this.store.list<StoredAccountKeys>(STORAGE_KEYS)]);
-    for (const e of keys) this.setKeys(e.key, e.value);
-    for (const e of resources) if (e.value.type.toLowerCase() === STORAGE_ACCOUNT_TYPE) this.setAccount(e.key, e.value);
   }
 
   private onChange(c: Change): void {
@@ -173,6 +169,5 @@ export class StorageAccounts {
 
   close(): void {
     this.unsubscribe?.();
-    this.unsubscribeResync?.();
   }
 }
