@@ -2,11 +2,14 @@
 // group or a resource as one resource (get, put = replace, patch = Merge|Replace|Delete,
 // delete = remove all). Authorized with Microsoft.Resources/tags/{read,write,delete} at the scope,
 // as in Azure, so a Tag Contributor can tag what it cannot otherwise change.
-import type { Store } from '../store/types.js';
+import { ConflictError, type Store } from '../store/types.js';
 import { ArmError, invalidContent, notFound, resourceGroupBeingDeleted, resourceGroupNotFound } from './errors.js';
 import { fullType, keyOf, parseResourceId } from './ids.js';
 import { RESOURCE_GROUPS, RESOURCES, type Caller, type StoredResource, type StoredResourceGroup } from './model.js';
 import type { Authorizer } from './service.js';
+
+/** Lost races a tags write starts again after before answering 409. */
+const MAX_ATTEMPTS = 16;
 
 /** Subscription tags, by subscription id. */
 export const SUBSCRIPTION_TAGS = 'subscriptionTags';
@@ -65,8 +68,23 @@ export class ScopeTags {
     return this.view(holder, tags);
   }
 
-  /** PUT replaces, PATCH applies `operation` (Merge, Replace, Delete), DELETE removes every tag. */
+  /**
+   * PUT replaces, PATCH applies `operation` (Merge, Replace, Delete), DELETE removes every tag.
+   * The write is conditional on what was read; a writer that lost a race reads and computes again.
+   */
   async change(caller: Caller, scope: string, method: 'PUT' | 'PATCH' | 'DELETE', body: Record<string, unknown>): Promise<Record<string, unknown>> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.changeOnce(caller, scope, method, body);
+      } catch (err) {
+        if (!(err instanceof ConflictError)) throw err;
+        if (attempt >= MAX_ATTEMPTS) throw new ArmError(409, 'AnotherOperationInProgress', `Another operation on the tags of '${scope}' is in progress. Retry the request.`);
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 2 * attempt));
+      }
+    }
+  }
+
+  private async changeOnce(caller: Caller, scope: string, method: 'PUT' | 'PATCH' | 'DELETE', body: Record<string, unknown>): Promise<Record<string, unknown>> {
     const { holder, tags } = await this.holder(scope);
     this.authorizer().check(caller, method === 'DELETE' ? 'Microsoft.Resources/tags/delete' : 'Microsoft.Resources/tags/write', holder.id);
     let next: Tags = {};
@@ -89,6 +107,8 @@ export class ScopeTags {
       const e = await this.store.get<{ tags?: Tags }>(holder.kind, holder.key);
       // As in Azure, a group whose deletion has begun takes no more writes.
       if (holder.kind === RESOURCE_GROUPS && (e?.value as StoredResourceGroup | undefined)?.properties?.provisioningState === 'Deleting') throw resourceGroupBeingDeleted((e!.value as StoredResourceGroup).name);
+      // A Merge or Delete computed from tags that changed since: lose this round and compute again.
+      if (e && JSON.stringify(e.value.tags ?? {}) !== JSON.stringify(tags)) throw new ConflictError(holder.kind, holder.key, 'version');
       if (e) await this.store.apply([{ op: 'put', kind: holder.kind, key: holder.key, value: { ...e.value, tags: next }, ifVersion: e.version }]);
     }
     return this.view(holder, next);

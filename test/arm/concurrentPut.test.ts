@@ -38,6 +38,26 @@ for (const engine of ENGINES) {
       }
     });
 
+    test('concurrent tag merges on one group and one resource all land (none lost, none answered 500)', async () => {
+      const m = await startTestMimic(engine);
+      try {
+        const a = await armCaller(m.dataDir, '2023-01-31');
+        const rg = `${a.sub}/resourceGroups/tagrace`;
+        assert.equal((await a.call('PUT', rg, { location: 'eastus' }, '2025-04-01')).status, 201);
+        const uai = `${rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/tagged`;
+        assert.equal((await a.call('PUT', uai, { location: 'eastus' })).status, 201);
+        for (const scope of [rg, uai]) {
+          const tagsPath = `${scope}/providers/Microsoft.Resources/tags/default`;
+          const answers = await Promise.all(Array.from({ length: WRITERS }, (_, i) => a.call('PATCH', tagsPath, { operation: 'Merge', properties: { tags: { [`writer${i}`]: String(i) } } }, '2021-04-01')));
+          assert.deepEqual(answers.map((r) => r.status), answers.map(() => 200), answers.map((r) => r.text).join('\n'));
+          const now = await a.call('GET', tagsPath, undefined, '2021-04-01');
+          assert.deepEqual(Object.keys(now.body.properties.tags).sort(), Array.from({ length: WRITERS }, (_, i) => `writer${i}`).sort(), `every merge on ${scope} kept`);
+        }
+      } finally {
+        await m.dispose();
+      }
+    });
+
     test('a DELETE racing a PUT that adds a system-assigned identity leaves no principal behind', async () => {
       const m = await startTestMimic(engine);
       try {
