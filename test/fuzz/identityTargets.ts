@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { IncomingMessage } from 'node:http';
 import { PassThrough } from 'node:stream';
 import { OracleFailure, type FuzzTarget } from './engine.js';
-import { closeOrigin, ensureOrigin, HTTP_SLOW_MS, HTTP_TOKENS, type Answer, type RequestParts } from './origin.js';
+import { closeOrigin, ensureOrigin, HTTP_SLOW_MS, HTTP_TOKENS, setupStep, type Answer, type RequestParts } from './origin.js';
 import { toRequest, type Handler } from '../../src/server/http.js';
 import { PORTAL_DIR } from '../../src/portal/setup.js';
 import { PORTAL_HEADER, SESSION_PATH } from '../../src/portal/session.js';
@@ -61,11 +61,7 @@ const tokenEndpoint: FuzzTarget = {
     // `{assertion}` for `{uaiClientId}` is the one valid client assertion an input can carry.
     const o = await ensureOrigin();
     const rg = '/subscriptions/{subscriptionId}/resourceGroups/fuzz';
-    const ok = async (text: string) => {
-      const a = await o.send(text);
-      if (a.status >= 300) throw new Error(`tokenEndpoint fuzz setup: ${a.status} ${a.text}`);
-      return JSON.parse(a.text) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-    };
+    const ok = (text: string) => setupStep('tokenEndpoint', text);
     const json = 'content-type: application/json';
     await ok(`PUT ${rg}?api-version=2025-04-01\n${json}\n\n{"location":"eastus"}`);
     const uai = await ok(`PUT ${rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/fuzz-uai?api-version=2023-01-31\n${json}\n\n{"location":"eastus"}`);
@@ -165,11 +161,7 @@ const managedIdentity: FuzzTarget = {
   async setup() {
     const o = await ensureOrigin();
     const rg = '/subscriptions/{subscriptionId}/resourceGroups/fuzz';
-    const ok = async (text: string) => {
-      const a = await o.send(text);
-      if (a.status >= 300) throw new Error(`managedIdentity fuzz setup: ${a.status} ${a.text}`);
-      return JSON.parse(a.text) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-    };
+    const ok = (text: string) => setupStep('managedIdentity', text);
     await ok(`PUT ${rg}?api-version=2025-04-01\ncontent-type: application/json\n\n{"location":"eastus"}`);
     const uai = await ok(`PUT ${rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/fuzz-uai?api-version=2023-01-31\ncontent-type: application/json\n\n{"location":"eastus"}`);
     const vm = await ok(`PUT ${rg}/providers/Microsoft.Compute/virtualMachines/fuzz-vm?api-version=2024-07-01\ncontent-type: application/json\n\n${JSON.stringify({ location: 'eastus', identity: { type: 'SystemAssigned, UserAssigned', userAssignedIdentities: { [uai.id]: {} } } })}`);

@@ -226,6 +226,12 @@ export async function ensureOrigin(): Promise<Origin> {
   shared ??= await startOrigin();
   return shared;
 }
+/** One step of a target's setup through the shared origin: it must succeed; its JSON answer (or {}). */
+export async function setupStep(target: string, text: string): Promise<Record<string, any>> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const a = await (await ensureOrigin()).send(text);
+  if (a.status >= 300) throw new Error(`${target} fuzz setup: ${a.status} ${a.text}`);
+  return a.text ? JSON.parse(a.text) : {};
+}
 export async function closeOrigin(): Promise<void> {
   await shared?.close();
   shared = undefined;

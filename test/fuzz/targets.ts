@@ -5,7 +5,7 @@ import type { IncomingMessage } from 'node:http';
 import { PassThrough } from 'node:stream';
 import { createHash } from 'node:crypto';
 import { OracleFailure, type FuzzTarget } from './engine.js';
-import { closeOrigin, ensureOrigin, HTTP_SLOW_MS, HTTP_TOKENS } from './origin.js';
+import { closeOrigin, ensureOrigin, HTTP_SLOW_MS, HTTP_TOKENS, setupStep } from './origin.js';
 import { parseExpression } from '../../src/arm/templates/parser.js';
 import { planDeployment, type TemplateHost } from '../../src/arm/templates/index.js';
 import { ExpressionError, TemplateError } from '../../src/arm/templates/errors.js';
@@ -282,7 +282,6 @@ const keyvaultRequest: FuzzTarget = {
   maxLength: 16384,
   slowMs: HTTP_SLOW_MS,
   async setup() {
-    const o = await ensureOrigin();
     const rg = '/subscriptions/{subscriptionId}/resourceGroups/fuzz';
     const vault = `${rg}/providers/Microsoft.KeyVault/vaults/${VAULT}`;
     const steps = [
@@ -290,10 +289,7 @@ const keyvaultRequest: FuzzTarget = {
       `PUT ${vault}?api-version=2024-11-01\ncontent-type: application/json\n\n{"location":"eastus","properties":{"tenantId":"{tenantId}","sku":{"family":"A","name":"standard"},"enableRbacAuthorization":true}}`,
       `PUT ${vault}/providers/Microsoft.Authorization/roleAssignments/7d2a3b4c-0000-4000-8000-000000000001?api-version=2022-04-01\ncontent-type: application/json\n\n{"properties":{"roleDefinitionId":"/subscriptions/{subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${KEY_VAULT_ADMINISTRATOR}","principalId":"{adminObjectId}","principalType":"ServicePrincipal"}}`,
     ];
-    for (const s of steps) {
-      const a = await o.send(s);
-      if (a.status >= 300) throw new Error(`keyvault fuzz setup: ${a.status} ${a.text}`);
-    }
+    for (const s of steps) await setupStep('keyvault', s);
   },
   teardown: closeOrigin,
   async run(input) {
