@@ -17,6 +17,23 @@ import { ownedUtf8 } from '../server/http.js';
 /** Attempts of a conditional resource write that lost a race before answering 409 (each loss means another writer won). */
 const MAX_WRITE_ATTEMPTS = 16;
 
+/**
+ * Runs a write that is conditional on the versions it read (of resources and of their group)
+ * again while it loses races, with a short random pause so writers that lost together do not
+ * collide again in step; 409 after MAX_WRITE_ATTEMPTS losses.
+ */
+export async function retryingWrite<T>(what: string, once: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await once();
+    } catch (err) {
+      if (!(err instanceof ConflictError) || (err.kind !== RESOURCES && err.kind !== RESOURCE_GROUPS)) throw err;
+      if (attempt >= MAX_WRITE_ATTEMPTS) throw new ArmError(409, 'AnotherOperationInProgress', `Another operation on ${what} is in progress. Retry the request.`);
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 2 * attempt));
+    }
+  }
+}
+
 /** Decides whether a caller may perform an action at a scope; throws ArmError 403 when not. */
 export interface Authorizer {
   check(caller: Caller, action: string, scope: string): void;
@@ -119,25 +136,8 @@ export class ArmService {
     return this.store.get<StoredResourceGroup>(RESOURCE_GROUPS, keyOf(resourceGroupId(this.tenant.subscriptionId, rg)));
   }
 
-  /**
-   * Runs a write that is conditional on the versions it read (of resources and of their group)
-   * again while it loses races, with a short random pause so writers that lost together do not
-   * collide again in step; 409 after MAX_WRITE_ATTEMPTS losses.
-   */
-  private async retrying<T>(what: string, once: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await once();
-      } catch (err) {
-        if (!(err instanceof ConflictError) || (err.kind !== RESOURCES && err.kind !== RESOURCE_GROUPS)) throw err;
-        if (attempt >= MAX_WRITE_ATTEMPTS) throw new ArmError(409, 'AnotherOperationInProgress', `Another operation on ${what} is in progress. Retry the request.`);
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * 2 * attempt));
-      }
-    }
-  }
-
   async putResourceGroup(caller: Caller, sub: string, rg: string, body: Record<string, unknown>): Promise<WriteResult<StoredResourceGroup>> {
-    return this.retrying(`resource group '${rg}'`, () => this.putResourceGroupOnce(caller, sub, rg, body));
+    return retryingWrite(`resource group '${rg}'`, () => this.putResourceGroupOnce(caller, sub, rg, body));
   }
 
   private async putResourceGroupOnce(caller: Caller, sub: string, rg: string, body: Record<string, unknown>): Promise<WriteResult<StoredResourceGroup>> {
@@ -168,7 +168,7 @@ export class ArmService {
   }
 
   async patchResourceGroup(caller: Caller, sub: string, rg: string, body: Record<string, unknown>): Promise<StoredResourceGroup> {
-    return this.retrying(`resource group '${rg}'`, async () => {
+    return retryingWrite(`resource group '${rg}'`, async () => {
       const { value: previous, version } = await this.readGroupEntry(caller, sub, rg);
       this.authorizer.check(caller, 'Microsoft.Resources/subscriptions/resourceGroups/write', previous.id);
       if (previous.properties.provisioningState === 'Deleting') throw resourceGroupBeingDeleted(previous.name);
@@ -201,7 +201,7 @@ export class ArmService {
    * it again finishes the job.
    */
   async deleteResourceGroup(caller: Caller, sub: string, rg: string): Promise<boolean> {
-    return this.retrying(`resource group '${rg}'`, () => this.deleteResourceGroupOnce(caller, sub, rg));
+    return retryingWrite(`resource group '${rg}'`, () => this.deleteResourceGroupOnce(caller, sub, rg));
   }
 
   private async deleteResourceGroupOnce(caller: Caller, sub: string, rg: string): Promise<boolean> {
@@ -312,7 +312,7 @@ export class ArmService {
    * overwriting it and leaving the first one's service principal without a resource.
    */
   async putResource(caller: Caller, r: ResourceId, body: Record<string, unknown>, mode: 'put' | 'patch', opts: { apiVersion?: string } = {}): Promise<WriteResult<Record<string, unknown>>> {
-    return this.retrying(`'${formatResourceId(r)}'`, () => this.putResourceOnce(caller, r, body, mode, opts));
+    return retryingWrite(`'${formatResourceId(r)}'`, () => this.putResourceOnce(caller, r, body, mode, opts));
   }
 
   private async putResourceOnce(caller: Caller, r: ResourceId, body: Record<string, unknown>, mode: 'put' | 'patch', opts: { apiVersion?: string }): Promise<WriteResult<Record<string, unknown>>> {
@@ -393,7 +393,7 @@ export class ArmService {
    * identity) cannot leave a principal behind: the delete starts again from the newer state.
    */
   async deleteResource(caller: Caller, r: ResourceId): Promise<boolean> {
-    return this.retrying(`'${formatResourceId(r)}'`, () => this.deleteResourceOnce(caller, r));
+    return retryingWrite(`'${formatResourceId(r)}'`, () => this.deleteResourceOnce(caller, r));
   }
 
   private async deleteResourceOnce(caller: Caller, r: ResourceId): Promise<boolean> {

@@ -6,10 +6,7 @@ import { ConflictError, type Store } from '../store/types.js';
 import { ArmError, invalidContent, notFound, resourceGroupBeingDeleted, resourceGroupNotFound } from './errors.js';
 import { fullType, keyOf, parseResourceId } from './ids.js';
 import { RESOURCE_GROUPS, RESOURCES, type Caller, type StoredResource, type StoredResourceGroup } from './model.js';
-import type { Authorizer } from './service.js';
-
-/** Lost races a tags write starts again after before answering 409. */
-const MAX_ATTEMPTS = 16;
+import { retryingWrite, type Authorizer } from './service.js';
 
 /** Subscription tags, by subscription id. */
 export const SUBSCRIPTION_TAGS = 'subscriptionTags';
@@ -73,15 +70,7 @@ export class ScopeTags {
    * The write is conditional on what was read; a writer that lost a race reads and computes again.
    */
   async change(caller: Caller, scope: string, method: 'PUT' | 'PATCH' | 'DELETE', body: Record<string, unknown>): Promise<Record<string, unknown>> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.changeOnce(caller, scope, method, body);
-      } catch (err) {
-        if (!(err instanceof ConflictError)) throw err;
-        if (attempt >= MAX_ATTEMPTS) throw new ArmError(409, 'AnotherOperationInProgress', `Another operation on the tags of '${scope}' is in progress. Retry the request.`);
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * 2 * attempt));
-      }
-    }
+    return retryingWrite(`the tags of '${scope}'`, () => this.changeOnce(caller, scope, method, body));
   }
 
   private async changeOnce(caller: Caller, scope: string, method: 'PUT' | 'PATCH' | 'DELETE', body: Record<string, unknown>): Promise<Record<string, unknown>> {
