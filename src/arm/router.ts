@@ -15,7 +15,7 @@ import type { Caller } from './model.js';
 import { fullType, resourceTarget, type ResourceId, type ResourceTarget } from './ids.js';
 import { internalCaller } from './internalRequest.js';
 import { armOperationNames, armRequestKind } from './operationNames.js';
-import { dropConnection, retryAfterHeader, type FaultInjector } from '../server/faults.js';
+import type { FaultInjector } from '../server/faults.js';
 import type { AzureThrottle } from '../server/throttle.js';
 
 export const MAX_ARM_BODY = 4 * 1024 * 1024;
@@ -209,14 +209,10 @@ export class ArmRouter {
     }
     // Mimic's own namespaces (fault management among them) take no faults.
     if (!this.faults?.active || segs.some((s, i) => i > 0 && segs[i - 1]!.toLowerCase() === 'providers' && s.toLowerCase().startsWith('mimic.'))) return false;
-    const fault = this.faults.pick('arm', armOperationNames(req.method, segs));
-    if (!fault) return false;
-    if (fault.status === 'timeout') {
-      dropConnection(res);
-      return true;
-    }
-    const [code, message] = ARM_FAULTS[fault.status];
-    throw new ArmError(fault.status, code, `${message} (injected by mimic fault)`, undefined, retryAfterHeader(fault));
+    return this.faults.strike('arm', armOperationNames(req.method, segs), res, (status, retryAfter) => {
+      const [code, message] = ARM_FAULTS[status];
+      throw new ArmError(status, code, `${message} (injected by mimic fault)`, undefined, retryAfter);
+    });
   }
 
   private async scopeTags(req: Request, res: ServerResponse, caller: Caller, scope: string): Promise<void> {

@@ -92,6 +92,19 @@ export class FaultInjector {
     }
     return undefined;
   }
+
+  /**
+   * Fails this request if a rule picks it: a `timeout` drops the connection here, a status is
+   * answered by `answer` in the service's own shape with the rule's `Retry-After` header.
+   * True when the request was failed (or `answer` throws the service's error).
+   */
+  strike(service: FaultService, names: readonly string[], res: ServerResponse, answer: (status: 503 | 429 | 500, retryAfter: Record<string, string>) => void): boolean {
+    const fault = this.pick(service, names);
+    if (!fault) return false;
+    if (fault.status === 'timeout') dropConnection(res);
+    else answer(fault.status, retryAfterHeader(fault));
+    return true;
+  }
 }
 
 /** A `timeout` fault: the request is dropped unanswered, as after a gateway timeout. */

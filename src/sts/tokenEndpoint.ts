@@ -9,7 +9,7 @@ import type { ServicePrincipal } from '../directory/types.js';
 import { ResourceRegistry, resourceFromScope } from './resources.js';
 import { APP_TOKEN_LIFETIME, TokenService } from './tokens.js';
 import { sendEntraError, unknownResourceMessage } from './errors.js';
-import { dropConnection, retryAfterHeader, type FaultInjector } from '../server/faults.js';
+import type { FaultInjector } from '../server/faults.js';
 
 /** The token endpoint's one operation, for `mimic fault --service sts`. */
 const FAULT_NAMES = ['token'] as const;
@@ -45,14 +45,11 @@ export class TokenEndpoint {
       sendEntraError(res, 405, 'invalid_request', 900561, 'The endpoint only accepts POST requests.');
       return;
     }
-    if (this.faults?.active) {
-      const fault = this.faults.pick('sts', FAULT_NAMES);
-      if (fault?.status === 'timeout') return dropConnection(res);
-      if (fault) {
-        const [error, code, message] = FAULT_ERRORS[fault.status];
-        return sendEntraError(res, fault.status, error, code, message, retryAfterHeader(fault));
-      }
-    }
+    const injected = this.faults?.active && this.faults.strike('sts', FAULT_NAMES, res, (status, retryAfter) => {
+      const [error, code, message] = FAULT_ERRORS[status];
+      sendEntraError(res, status, error, code, message, retryAfter);
+    });
+    if (injected) return;
     let form: URLSearchParams;
     try {
       form = new URLSearchParams((await req.body(64 * 1024)).toString('utf8'));

@@ -15,7 +15,7 @@ import { OPERATIONS, type OperationId } from './operations.js';
 import { resolveRoute } from './routes.js';
 import type { VaultData } from './vaultData.js';
 import type { VaultIndex } from './vaultIndex.js';
-import { dropConnection, type FaultInjector } from '../../server/faults.js';
+import type { FaultInjector } from '../../server/faults.js';
 import type { AzureThrottle, KeyVaultClass } from '../../server/throttle.js';
 import { VAULT_DNS_SUFFIX } from './vaultModel.js';
 
@@ -37,6 +37,12 @@ function throttleClassOf(id: OperationId): KeyVaultClass {
 
 /** Key Vault's throttling message (as its 429s word it). */
 const THROTTLED = 'Request was not processed because too many requests were received. Reason: VaultRequestTypeLimitReached';
+/** Key Vault's error for each injected status (`mimic fault`). */
+const KV_FAULTS = {
+  429: ['Throttled', THROTTLED],
+  500: ['InternalServerError', 'The server encountered an internal error'],
+  503: ['ServiceUnavailable', 'The service is temporarily unavailable'],
+} as const;
 
 /** What Key Vault reports in `x-ms-keyvault-service-version`. */
 const SERVICE_VERSION = '1.9.2695.1';
@@ -90,16 +96,10 @@ export class KeyVaultDataPlane {
 
   /** Answers an injected fault (by op id `secret.get` or action name `getSecret`); true when one was. */
   private injectFault(op: OperationId, res: ServerResponse, headers: Record<string, string>): boolean {
-    const fault = this.faults!.pick('keyvault', FAULT_NAMES[op]);
-    if (!fault) return false;
-    if (fault.status === 'timeout') {
-      dropConnection(res);
-      return true;
-    }
-    const retry = { ...headers, 'retry-after': String(fault.retryAfter) };
-    if (fault.status === 429) sendKvError(res, new KvError(429, 'Throttled', `${THROTTLED} (injected by mimic fault).`), retry);
-    else if (fault.status === 500) sendKvError(res, new KvError(500, 'InternalServerError', 'The server encountered an internal error (injected by mimic fault).'), retry);
-    else sendKvError(res, new KvError(503, 'ServiceUnavailable', 'The service is temporarily unavailable (injected by mimic fault).'), retry);
-    return true;
+    return this.faults!.strike('keyvault', FAULT_NAMES[op], res, (status, retryAfter) => {
+      const [code, message] = KV_FAULTS[status];
+      sendKvError(res, new KvError(status, code, `${message} (injected by mimic fault).`), { ...headers, ...retryAfter });
+    });
   }
+
 }

@@ -43,7 +43,7 @@ import { classifyTable, tableNeedsBody } from './tableOperations.js';
 import { tagAttributes, ATTR } from './attributes.js';
 import type { EmulatorCalls } from './emulatorCalls.js';
 import type { AttributeValue } from '../../authz/index.js';
-import { dropConnection, retryAfterHeader, type FaultInjector } from '../../server/faults.js';
+import type { FaultInjector } from '../../server/faults.js';
 import type { AzureThrottle } from '../../server/throttle.js';
 
 /** Largest body the gate reads itself (table batches, blob batches, Create Table). */
@@ -193,13 +193,12 @@ export class StorageGate {
 
   /** Answers an injected fault in Storage's shape (503 ServerBusy, 500 InternalError); true when one was. */
   private injectFault(req: IncomingMessage, res: ServerResponse, op: Operation): boolean {
-    const fault = this.o.faults!.pick(this.service, [op.name]);
-    if (!fault) return false;
-    if (fault.status === 'timeout') dropConnection(res);
-    else if (fault.status === 500) this.fail(req, res, new StorageError(500, 'InternalError', 'Server encountered an internal error. Please try again after some time.', undefined, retryAfterHeader(fault)));
-    else this.fail(req, res, new StorageError(fault.status, 'ServerBusy', 'The server is busy.', undefined, retryAfterHeader(fault)));
-    return true;
+    return this.o.faults!.strike(this.service, [op.name], res, (status, retryAfter) => {
+      if (status === 500) this.fail(req, res, new StorageError(500, 'InternalError', 'Server encountered an internal error. Please try again after some time.', undefined, retryAfter));
+      else this.fail(req, res, new StorageError(status, 'ServerBusy', 'The server is busy.', undefined, retryAfter));
+    });
   }
+
 
   private parse(req: IncomingMessage): Target & { account: StorageAccount } {
     const url = req.url ?? '/';

@@ -11,7 +11,7 @@ import { failureError, invalidRequest, MiError, sendDatedToken, sendMiError, sen
 import type { IdentitySelector } from './selection.js';
 import { sendJson } from '../../server/http.js';
 import type { RateLimiter } from '../../server/throttle.js';
-import { dropConnection, retryAfterHeader, type FaultInjector } from '../../server/faults.js';
+import type { FaultInjector } from '../../server/faults.js';
 
 /** The managed-identity endpoints' one operation, for `mimic fault --service imds`. */
 const FAULT_NAMES = ['token'] as const;
@@ -90,12 +90,11 @@ export class TokenEndpoints {
 
   /** Answers an injected fault in the flavour's error shape; true when one was. */
   private injectFault(spec: FlavourSpec, res: ServerResponse): boolean {
-    const fault = this.faults!.pick('imds', FAULT_NAMES);
-    if (!fault) return false;
-    if (fault.status === 'timeout') dropConnection(res);
-    else sendMiError(res, spec.flavour, new MiError(fault.status, FAULT_ERRORS[fault.status], `The managed identity endpoint is temporarily unavailable (injected by mimic fault); retry after ${fault.retryAfter} s.`), retryAfterHeader(fault));
-    return true;
+    return this.faults!.strike('imds', FAULT_NAMES, res, (status, retryAfter) =>
+      sendMiError(res, spec.flavour, new MiError(status, FAULT_ERRORS[status], `The managed identity endpoint is temporarily unavailable (injected by mimic fault); retry after ${retryAfter['retry-after']} s.`), retryAfter),
+    );
   }
+
 
   /** The checked token request of a query string; clients repeat theirs, so it is worked out once. */
   private queryRequest(spec: FlavourSpec, search: string, query: URLSearchParams): TokenRequest {
